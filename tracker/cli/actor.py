@@ -1,0 +1,113 @@
+"""tracker actor ...: the people and organizations who make claims or are their subjects."""
+
+from typing import Annotated
+
+import typer
+
+from tracker.cli.common import Format, FormatOption, emit_record, emit_rows, group, say, session
+from tracker.cli.complete import actor_names
+from tracker.vocab import ActorKind
+
+app = group("Record and look up actors (who claims, who is blamed).")
+
+ActorRef = Annotated[
+    str, typer.Argument(help="Actor id, name or alias.", autocompletion=actor_names)
+]
+
+
+@app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="The actor's name.")],
+    kind: Annotated[ActorKind, typer.Option(help="What sort of actor.")] = ActorKind.other,
+    alias: Annotated[list[str] | None, typer.Option(help="Another name (repeatable).")] = None,
+    description: Annotated[str | None, typer.Option(help="Role or description.")] = None,
+) -> None:
+    """Add an actor; prints its id.
+
+    Example: tracker actor add Mandiant --kind company --alias "Mandiant Corp."
+    """
+    from tracker.services.actors import add_actor
+
+    with session() as s:
+        actor = add_actor(s, name, kind=kind, aliases=alias or [], description=description)
+    say(f"added actor {actor.name!r} (#{actor.id})")
+    typer.echo(actor.id)
+
+
+@app.command("list")
+def list_(fmt: FormatOption = Format.table) -> None:
+    """List actors with how many claims they made and are about.
+
+    Example: tracker actor list --format csv
+    """
+    from tracker.services.actors import list_actors
+
+    with session(write=False) as s:
+        rows = list_actors(s)
+    emit_rows(rows, ["id", "name", "kind", "aliases", "claims_made", "claims_about"], fmt)
+
+
+@app.command("show")
+def show(actor: ActorRef, fmt: FormatOption = Format.table) -> None:
+    """Show one actor.
+
+    Example: tracker actor show "Comment Crew"
+    """
+    from tracker.services.actors import actor_detail
+
+    with session(write=False) as s:
+        emit_record(actor_detail(s, actor), fmt)
+
+
+@app.command("edit")
+def edit(
+    actor: ActorRef,
+    name: Annotated[
+        str | None, typer.Option(help="New name; the old one stays as an alias.")
+    ] = None,
+    kind: Annotated[ActorKind | None, typer.Option(help="What sort of actor.")] = None,
+    description: Annotated[
+        str | None, typer.Option(help="Role or description ('' clears).")
+    ] = None,
+    alias: Annotated[list[str] | None, typer.Option(help="Add an alias (repeatable).")] = None,
+    remove_alias: Annotated[
+        list[str] | None, typer.Option(help="Remove an alias (repeatable).")
+    ] = None,
+) -> None:
+    """Change an actor's name, kind, description or aliases.
+
+    Example: tracker actor edit APT1 --alias "Comment Panda"
+    """
+    from tracker.services.actors import edit_actor
+
+    with session() as s:
+        found = edit_actor(
+            s,
+            actor,
+            name=name,
+            kind=kind,
+            description=description,
+            add_aliases=alias or [],
+            remove_aliases=remove_alias or [],
+        )
+    say(f"updated actor {found.name!r} (#{found.id})")
+
+
+@app.command("merge")
+def merge(
+    keep: ActorRef,
+    other: Annotated[
+        str,
+        typer.Argument(help="Actor folded into KEEP, then removed.", autocompletion=actor_names),
+    ],
+) -> None:
+    """Fold OTHER into KEEP: names become aliases, claims by and about it move over.
+
+    Example: tracker actor merge APT1 "Comment Crew"
+    """
+    from tracker.services.actors import merge_actors
+
+    with session() as s:
+        kept = merge_actors(s, keep, other)
+        name, ident = kept.name, kept.id
+    say(f"merged {other!r} into {name!r} (#{ident})")

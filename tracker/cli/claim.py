@@ -1,0 +1,443 @@
+"""tracker claim ...: record claims, link them, rate them, and read their dossiers."""
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from tracker.cli.common import (
+    Format,
+    FormatOption,
+    emit_record,
+    emit_rows,
+    group,
+    heading,
+    say,
+    session,
+)
+from tracker.cli.complete import actor_names, source_titles
+from tracker.vocab import Relation, Status, Verdict
+
+app = group("Record, link, rate and read claims.")
+
+ClaimRef = Annotated[str, typer.Argument(help="Claim id (or its uid).")]
+Sources = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--source",
+        "-s",
+        help="Source id, URL or title (repeatable; first = first appearance).",
+        autocompletion=source_titles,
+    ),
+]
+About = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--about",
+        "-a",
+        help="An actor the claim is about (repeatable).",
+        autocompletion=actor_names,
+    ),
+]
+Tags = Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag (repeatable).")]
+Stated = Annotated[
+    str | None,
+    typer.Option("--date", "-d", help="When it was stated: YYYY, YYYY-MM or YYYY-MM-DD."),
+]
+Quote = Annotated[str | None, typer.Option("--quote", "-q", help="The verbatim quote, if any.")]
+Credibility = Annotated[
+    int | None,
+    typer.Option(help="Information credibility: 1 confirmed .. 5 improbable, 6 cannot be judged."),
+]
+Note = Annotated[str | None, typer.Option("--note", "-n", help="A note for colleagues.")]
+
+LIST_COLUMNS = ["id", "claimant", "text", "stated", "verdict", "status", "sources"]
+
+
+def _ask(label: str, names: list[str] | None = None, *, required: bool = False) -> str:
+    """Prompt on the terminal; Tab completes from `names` where readline is available."""
+    try:
+        import readline
+
+        options = sorted(names or [])
+        readline.set_completer_delims("")
+        readline.set_completer(
+            lambda text, state: (
+                [n for n in options if n.lower().startswith(text.lower())][state]
+                if state < len([n for n in options if n.lower().startswith(text.lower())])
+                else None
+            )
+        )
+        readline.parse_and_bind("tab: complete")
+    except ImportError:
+        pass
+    if names:
+        shown = ", ".join(sorted(names)[:12]) + (" ..." if len(names) > 12 else "")
+        say(f"  known: {shown}")
+    while True:
+        value: str = typer.prompt(label, default="", show_default=False)
+        if value.strip() or not required:
+            return value.strip()
+        say(f"  {label} is required")
+
+
+def _ask_many(label: str, names: list[str]) -> list[str]:
+    values = _ask(f"{label} (separate several with ';', Enter for none)", names)
+    return [v.strip() for v in values.split(";") if v.strip()]
+
+
+def _interactive() -> dict[str, Any]:
+    from tracker.cli.complete import actor_names as known_actors
+    from tracker.cli.complete import source_titles as known_sources
+
+    actors, sources = known_actors(""), known_sources("")
+    return {
+        "text": _ask("Claim text", required=True),
+        "by": _ask("Claimant", actors, required=True),
+        "sources": _ask_many("Sources", sources),
+        "quote": _ask("Verbatim quote (Enter for none)") or None,
+        "about": _ask_many("About", actors),
+        "stated": _ask("Date stated (YYYY[-MM[-DD]], Enter for none)") or None,
+    }
+
+
+@app.command("add")
+def add(
+    text: Annotated[
+        str | None, typer.Argument(help="The claim, in your words. Prompted for on a terminal.")
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            "-b",
+            help="Who made the claim (actor id, name or alias).",
+            autocompletion=actor_names,
+        ),
+    ] = None,
+    source: Sources = None,
+    quote: Quote = None,
+    about: About = None,
+    date: Stated = None,
+    tag: Tags = None,
+    credibility: Credibility = None,
+    note: Note = None,
+) -> None:
+    """Record a claim; prints its id alone on stdout.
+
+    Example: tracker claim add "PLA Unit 61398 stole data from 141 organizations"
+    --by Mandiant --source "APT1 report" --about "PLA Unit 61398" --date 2013-02-19
+    """
+    from tracker.services.claims import add_claim
+
+    values: dict[str, Any] = {
+        "text": text,
+        "by": by,
+        "sources": source or [],
+        "quote": quote,
+        "about": about or [],
+        "stated": date,
+    }
+    if text is None:
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            raise typer.BadParameter(
+                "give the claim TEXT (prompts only on a terminal)", param_hint="TEXT"
+            )
+        answers = _interactive()
+        for key, value in answers.items():
+            values[key] = values[key] or value
+    if not values["by"]:
+        raise typer.BadParameter("say who made the claim", param_hint="'--by'")
+    with session() as s:
+        claim = add_claim(
+            s,
+            values["text"],
+            by=values["by"],
+            sources=values["sources"],
+            quote=values["quote"],
+            about=values["about"],
+            stated=values["stated"],
+            tags=tag or [],
+            credibility_grade=credibility,
+            note=note,
+        )
+    say(f"recorded claim #{claim.id}")
+    typer.echo(claim.id)
+
+
+def _filters(**kwargs: Any) -> Any:
+    from tracker.services.claim_report import ClaimFilter
+
+    return ClaimFilter(
+        **{k: (v or ()) if k not in ("since", "until", "limit") else v for k, v in kwargs.items()}
+    )
+
+
+By = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--by", "-b", help="Claims made by this actor (repeatable).", autocompletion=actor_names
+    ),
+]
+VerdictFilter = Annotated[list[Verdict] | None, typer.Option("--verdict", help="Current verdict.")]
+StatusFilter = Annotated[list[Status] | None, typer.Option("--status", help="Workflow status.")]
+Since = Annotated[str | None, typer.Option(help="Stated on or after this (partial) date.")]
+Until = Annotated[str | None, typer.Option(help="Stated on or before this (partial) date.")]
+
+
+@app.command("list")
+def list_(
+    by: By = None,
+    about: About = None,
+    source: Sources = None,
+    tag: Tags = None,
+    verdict: VerdictFilter = None,
+    status: StatusFilter = None,
+    since: Since = None,
+    until: Until = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many claims.")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List claims, filtered.
+
+    Example: tracker claim list --about China --since 2013-02 --verdict unverifiable
+    """
+    from tracker.services.claim_report import COLUMNS, claim_rows
+
+    filters = _filters(
+        by=by,
+        about=about,
+        source=source,
+        tag=tag,
+        verdict=verdict,
+        status=status,
+        since=since,
+        until=until,
+        limit=limit,
+    )
+    with session(write=False) as s:
+        columns = LIST_COLUMNS if fmt is Format.table else COLUMNS
+        emit_rows(claim_rows(s, filters), columns, fmt)
+
+
+def dossier_lines(d: dict[str, Any]) -> list[str]:
+    lines = [heading(f"Claim #{d['id']}") + f"  [{d['status']}; verdict: {d['verdict'] or 'none'}]"]
+    lines.append(f"  {d['text']}")
+    if d["quote"]:
+        lines.append(f'  quote: "{d["quote"]}"')
+    lines.append(f"  claimant: {d['claimant']['name']} (#{d['claimant']['id']})")
+    if d["about"]:
+        lines.append("  about: " + ", ".join(f"{a['name']} (#{a['id']})" for a in d["about"]))
+    for key in ("stated", "tags", "note"):
+        if d[key]:
+            lines.append(f"  {key}: {', '.join(d[key]) if isinstance(d[key], list) else d[key]}")
+    if d["credibility"]:
+        lines.append(f"  credibility: {d['credibility']} ({d['credibility_meaning']})")
+    lines.append(heading("Sources"))
+    if not d["sources"]:
+        lines.append("  (none recorded)")
+    for src in d["sources"]:
+        first = "  [first appearance]" if src["first"] else ""
+        detail = ", ".join(str(src[k]) for k in ("publisher", "published") if src[k])
+        grade = f", reliability {src['reliability']}" if src["reliability"] else ""
+        facts = ", ".join([src["kind"], *([detail] if detail else [])]) + grade
+        lines.append(f"  #{src['id']} {src['title']} ({facts}){first}")
+        if src["url"]:
+            lines.append(f"      {src['url']}")
+        for cited in src["chain"]:
+            indent = "    " * cited["depth"]
+            lines.append(f"  {indent}<- rests on #{cited['id']} {cited['title']}")
+    lines.append(heading("Links"))
+    if not (d["links_in"] or d["links_out"]):
+        lines.append("  (none)")
+    for link in d["links_in"]:
+        lines.append(
+            f"  #{link['id']} ({link['claimant']}) {link['relation']} this: {link['text']}"
+        )
+    for link in d["links_out"]:
+        lines.append(
+            f"  this {link['relation']} #{link['id']} ({link['claimant']}): {link['text']}"
+        )
+    lines.append(heading("Verdicts"))
+    if not d["verdicts"]:
+        lines.append("  (not rated)")
+    for v in d["verdicts"]:
+        who = f" by {v['reviewer']}" if v["reviewer"] else ""
+        why = f": {v['note']}" if v["note"] else ""
+        lines.append(f"  {v['at'][:19]} {v['verdict']}{who}{why}")
+    lines.append(heading("History"))
+    lines.extend(history_lines(d["history"]))
+    return lines
+
+
+def history_lines(entries: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for e in entries:
+        who = f" by {e['by']}" if e["by"] else ""
+        changes = e["changes"]
+        if e["action"] in ("created", "deleted"):
+            detail = changes.get("text", "")
+        elif e["action"] in ("linked", "unlinked"):
+            detail = f"#{changes['from']} {changes['relation']} #{changes['to']}"
+        else:
+            detail = "; ".join(
+                f"{k}: {v[0]!r} -> {v[1]!r}"
+                if isinstance(v, list)
+                and len(v) == 2
+                and k not in ("sources_added", "about_added", "tags_added")
+                else f"{k}: {v}"
+                for k, v in changes.items()
+            )
+        lines.append(f"  {e['at'][:19]} {e['action']}{who}: {detail}")
+    return lines
+
+
+@app.command("show")
+def show(claim: ClaimRef, fmt: FormatOption = Format.table) -> None:
+    """Show a claim's dossier: sources and their chain, links both ways, verdicts, history.
+
+    Example: tracker claim show 1
+    """
+    from tracker.services.claims import claim_dossier
+
+    with session(write=False) as s:
+        dossier = claim_dossier(s, claim)
+    emit_record(dossier, fmt, dossier_lines(dossier))
+
+
+@app.command("edit")
+def edit(
+    claim: ClaimRef,
+    text: Annotated[str | None, typer.Option(help="New claim text.")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", "-b", help="New claimant.", autocompletion=actor_names)
+    ] = None,
+    quote: Quote = None,
+    date: Stated = None,
+    note: Note = None,
+    credibility: Credibility = None,
+    status: Annotated[Status | None, typer.Option(help="Workflow status.")] = None,
+    source: Sources = None,
+    remove_source: Annotated[
+        list[str] | None, typer.Option(help="Remove a source (repeatable).")
+    ] = None,
+    about: About = None,
+    remove_about: Annotated[
+        list[str] | None, typer.Option(help="Remove a subject (repeatable).")
+    ] = None,
+    tag: Tags = None,
+    remove_tag: Annotated[list[str] | None, typer.Option(help="Remove a tag (repeatable).")] = None,
+) -> None:
+    """Change a claim; every change is kept in its history ('' clears an optional field).
+
+    Example: tracker claim edit 1 --source "Globe article" --tag cyber --status in-progress
+    """
+    from tracker.services.claims import edit_claim
+
+    with session() as s:
+        edit_claim(
+            s,
+            claim,
+            text=text,
+            by=by,
+            quote=quote,
+            stated=date,
+            note=note,
+            credibility_grade=credibility,
+            status=status,
+            add_sources=source or [],
+            remove_sources=remove_source or [],
+            add_about=about or [],
+            remove_about=remove_about or [],
+            add_tags=tag or [],
+            remove_tags=remove_tag or [],
+        )
+    say(f"updated claim #{claim.lstrip('#')}")
+
+
+@app.command("delete")
+def delete(
+    claim: ClaimRef,
+    force: Annotated[bool, typer.Option(help="Delete even if other claims link to it.")] = False,
+) -> None:
+    """Delete a claim (its history is kept). Refused while other claims link to it.
+
+    Example: tracker claim delete 4 --force
+    """
+    from tracker.services.claims import delete_claim
+
+    with session() as s:
+        ident = delete_claim(s, claim, force=force)
+    say(f"deleted claim #{ident}; 'tracker claim history {ident}' still shows it")
+
+
+@app.command("link")
+def link(
+    claim: ClaimRef,
+    relation: Annotated[Relation, typer.Argument(help="How CLAIM bears on OTHER.")],
+    other: Annotated[str, typer.Argument(help="The claim it bears on.")],
+    note: Note = None,
+) -> None:
+    """Link two claims; reads as a sentence.
+
+    Example: tracker claim link 3 disputes 1
+    """
+    from tracker.services.claims import link_claims
+
+    with session() as s:
+        made = link_claims(s, claim, relation, other, note)
+    say(f"linked: #{made.from_id} {made.relation} #{made.to_id}")
+
+
+@app.command("unlink")
+def unlink(
+    claim: ClaimRef,
+    relation: Annotated[Relation, typer.Argument(help="The relation to remove.")],
+    other: Annotated[str, typer.Argument(help="The other claim.")],
+) -> None:
+    """Remove a link between two claims.
+
+    Example: tracker claim unlink 3 disputes 1
+    """
+    from tracker.services.claims import unlink_claims
+
+    with session() as s:
+        unlink_claims(s, claim, relation, other)
+    say(f"unlinked: #{claim} {relation.value} #{other}")
+
+
+@app.command("rate")
+def rate(
+    claim: ClaimRef,
+    verdict: Annotated[Verdict, typer.Argument(help="The verdict.")],
+    note: Annotated[
+        str | None, typer.Option("--note", "-n", help="Why: the reasoning or evidence.")
+    ] = None,
+    by: Annotated[str | None, typer.Option("--by", "-b", help="Reviewer's name.")] = None,
+) -> None:
+    """Give a claim a verdict; earlier verdicts stay in its history.
+
+    Example: tracker claim rate 3 unverifiable --note "No evidence offered" --by "Desk A"
+    """
+    from tracker.services.claims import rate_claim
+
+    with session() as s:
+        entry = rate_claim(s, claim, verdict, note=note, reviewer=by)
+    say(f"rated claim #{entry.claim_id}: {entry.verdict}")
+
+
+@app.command("history")
+def history(claim: ClaimRef, fmt: FormatOption = Format.table) -> None:
+    """Show every change to a claim, oldest first (deleted claims too).
+
+    Example: tracker claim history 1
+    """
+    from tracker.services.claims import claim_history
+
+    with session(write=False) as s:
+        entries = claim_history(s, claim)
+    if fmt is Format.table:
+        for line in history_lines(entries):
+            typer.echo(line)
+    else:
+        emit_rows(entries, ["at", "action", "by", "changes"], fmt)

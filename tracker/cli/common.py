@@ -1,0 +1,151 @@
+"""What every command shares: the database option, sessions, output formats and messages.
+
+Kept light on purpose: SQLAlchemy, Alembic and rich are imported only inside the functions that
+use them, so `tracker --help` and shell completion start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from tracker.db import Database
+
+
+def group(help: str) -> typer.Typer:
+    """A command group. Plain Click help and errors: rich stays unloaded unless a table needs it."""
+    return typer.Typer(no_args_is_help=True, rich_markup_mode=None, help=help)
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    jsonl = "jsonl"
+
+
+FormatOption = Annotated[
+    Format,
+    typer.Option("--format", "-f", help="table for people; csv, json or jsonl for programs."),
+]
+
+_db_option: dict[str, str | None] = {"db": None}
+
+
+def set_db(value: str | None) -> None:
+    _db_option["db"] = value
+
+
+def open_db() -> Database:
+    from tracker.db import open_database
+
+    return open_database(_db_option["db"])
+
+
+def say(message: str) -> None:
+    """A message for the person at the terminal: stderr, so stdout stays data."""
+    typer.echo(message, err=True)
+
+
+@contextmanager
+def session(*, write: bool = True) -> Iterator[Session]:
+    """One transaction on the selected database; queued notes are printed once it commits."""
+    database = open_db()
+    try:
+        with database.session(write=write) as s:
+            yield s
+            notes = list(s.info.get("notes", []))
+    finally:
+        database.close()
+    for note in notes:
+        say(note)
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_plain(v)}" for k, v in value.items())
+    return str(value)
+
+
+def color() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def print_table(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str | None = None
+) -> None:
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title, title_justify="left", highlight=False)
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*(_plain(row.get(c)) for c in columns))
+        Console(no_color=not color()).print(table)
+        return
+    # Piped: aligned plain text, no box drawing, no colour.
+    cells = [[_plain(row.get(c)).replace("\n", " ") for c in columns] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    if title:
+        typer.echo(title)
+    typer.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    for r in cells:
+        typer.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+
+
+def emit_rows(
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: Format,
+    *,
+    title: str | None = None,
+) -> int:
+    """Print records in the chosen format; returns how many."""
+    from tracker.services import export
+
+    out = sys.stdout
+    if fmt is Format.csv:
+        return export.write_csv(rows, out, columns, safe=False)
+    if fmt is Format.jsonl:
+        return export.write_jsonl(rows, out)
+    if fmt is Format.json:
+        return export.write_json(rows, out)
+    rows = list(rows)
+    print_table(rows, columns, title)
+    return len(rows)
+
+
+def emit_record(record: dict[str, Any], fmt: Format, text: Iterable[str] | None = None) -> None:
+    """Print one record: as JSON for programs, else as readable lines (`text`, or key: value)."""
+    import json
+
+    if fmt in (Format.json, Format.jsonl):
+        indent = 2 if fmt is Format.json else None
+        typer.echo(json.dumps(record, ensure_ascii=False, indent=indent))
+        return
+    if fmt is Format.csv:
+        scalar = {k: v for k, v in record.items() if not isinstance(v, dict)}
+        emit_rows([scalar], list(scalar), fmt)
+        return
+    lines = text if text is not None else (f"{k}: {_plain(v)}" for k, v in record.items())
+    for line in lines:
+        typer.echo(line)
+
+
+def heading(title: str) -> str:
+    return typer.style(title, bold=True) if color() else title

@@ -1,0 +1,164 @@
+"""tracker source ...: the reports, articles and statements claims appear in."""
+
+from typing import Annotated, Any
+
+import typer
+
+from tracker.cli.common import (
+    Format,
+    FormatOption,
+    emit_record,
+    emit_rows,
+    group,
+    say,
+    session,
+)
+from tracker.cli.complete import actor_names, source_titles
+from tracker.vocab import SourceKind
+
+app = group("Record and look up sources (where claims appear).")
+
+SourceRef = Annotated[
+    str, typer.Argument(help="Source id, URL or title.", autocompletion=source_titles)
+]
+Publisher = Annotated[
+    str | None,
+    typer.Option(help="Publishing actor (created if new).", autocompletion=actor_names),
+]
+Authors = Annotated[list[str] | None, typer.Option("--author", help="An author (repeatable).")]
+Url = Annotated[str | None, typer.Option(help="http(s) URL of the source.")]
+Published = Annotated[
+    str | None, typer.Option("--date", help="Publication date: YYYY, YYYY-MM or YYYY-MM-DD.")
+]
+Retrieved = Annotated[str | None, typer.Option(help="When it was retrieved (a date).")]
+Reliability = Annotated[
+    str | None,
+    typer.Option(help="Admiralty grade: A reliable .. E unreliable, F cannot be judged."),
+]
+
+COLUMNS = ["id", "title", "kind", "publisher", "published", "reliability", "url", "claims"]
+
+
+@app.command("add")
+def add(
+    title: Annotated[str, typer.Argument(help="The source's title.")],
+    publisher: Publisher = None,
+    author: Authors = None,
+    url: Url = None,
+    date: Published = None,
+    retrieved: Retrieved = None,
+    kind: Annotated[SourceKind, typer.Option(help="What sort of source.")] = SourceKind.other,
+    reliability: Reliability = None,
+    cites: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A source this one reports or rests on (repeatable).", autocompletion=source_titles
+        ),
+    ] = None,
+) -> None:
+    """Add a source; prints its id.
+
+    Example: tracker source add "APT1: Exposing One of China's Cyber Espionage Units"
+    --publisher Mandiant --kind report --date 2013-02-19 --reliability B
+    """
+    from tracker.services.sources import add_source
+
+    with session() as s:
+        source = add_source(
+            s,
+            title,
+            kind=kind,
+            publisher=publisher,
+            authors=author or [],
+            url=url,
+            published=date,
+            retrieved=retrieved,
+            reliability=reliability,
+            cites=cites or [],
+        )
+    say(f"added source {source.title!r} (#{source.id})")
+    typer.echo(source.id)
+
+
+@app.command("list")
+def list_(fmt: FormatOption = Format.table) -> None:
+    """List sources, oldest first, with how many claims appear in each.
+
+    Example: tracker source list --format json
+    """
+    from tracker.services.sources import list_sources
+
+    with session(write=False) as s:
+        rows = list_sources(s)
+    emit_rows(rows, COLUMNS, fmt)
+
+
+def source_lines(record: dict[str, Any]) -> list[str]:
+    lines = [f"#{record['id']} {record['title']}"]
+    for key in ("kind", "publisher", "authors", "url", "published", "retrieved"):
+        if record.get(key):
+            value = record[key]
+            lines.append(f"  {key}: {', '.join(value) if isinstance(value, list) else value}")
+    if record.get("reliability"):
+        lines.append(f"  reliability: {record['reliability']} ({record['reliability_meaning']})")
+    for cited in record["cites"]:
+        lines.append(f"  {'  ' * (cited['depth'] - 1)}rests on #{cited['id']} {cited['title']}")
+    for citing in record["cited_by"]:
+        lines.append(f"  cited by #{citing['id']} {citing['title']}")
+    lines.append(f"  claims: {record['claims']}")
+    return lines
+
+
+@app.command("show")
+def show(source: SourceRef, fmt: FormatOption = Format.table) -> None:
+    """Show one source with the chain of sources it rests on.
+
+    Example: tracker source show 2
+    """
+    from tracker.services.sources import resolve_source, source_record
+
+    with session(write=False) as s:
+        record = source_record(s, resolve_source(s, source))
+    emit_record(record, fmt, source_lines(record))
+
+
+@app.command("edit")
+def edit(
+    source: SourceRef,
+    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    publisher: Publisher = None,
+    author: Authors = None,
+    url: Url = None,
+    date: Published = None,
+    retrieved: Retrieved = None,
+    kind: Annotated[SourceKind | None, typer.Option(help="What sort of source.")] = None,
+    reliability: Reliability = None,
+    cites: Annotated[
+        list[str] | None, typer.Option(help="Add a cited source (repeatable).")
+    ] = None,
+    uncites: Annotated[
+        list[str] | None, typer.Option(help="Remove a cited source (repeatable).")
+    ] = None,
+) -> None:
+    """Change a source's details ('' clears an optional field).
+
+    Example: tracker source edit 2 --cites "APT1 report" --reliability B
+    """
+    from tracker.services.sources import edit_source
+
+    with session() as s:
+        found = edit_source(
+            s,
+            source,
+            title=title,
+            kind=kind,
+            publisher=publisher,
+            authors=author,
+            url=url,
+            published=date,
+            retrieved=retrieved,
+            reliability=reliability,
+            add_cites=cites or [],
+            remove_cites=uncites or [],
+        )
+    say(f"updated source {found.title!r} (#{found.id})")

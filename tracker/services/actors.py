@@ -1,0 +1,275 @@
+"""Actors: the people, organizations and governments who make claims or are their subjects."""
+
+import difflib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from tracker.errors import Conflict, InvalidInput, NotFound
+from tracker.models import Actor, ActorName, Appearance, Claim, ClaimSubject, Source
+from tracker.services.common import notify, parse_id, record
+from tracker.text import clean_name, clean_optional, name_key
+from tracker.vocab import ActorKind
+
+NEAR_MISS_CUTOFF = 0.8
+
+
+def near_misses(key: str, candidates: dict[str, str], n: int = 3) -> list[str]:
+    """Names whose keys are close to `key` (difflib ratio >= NEAR_MISS_CUTOFF), best first."""
+    keys = difflib.get_close_matches(key, list(candidates), n=n, cutoff=NEAR_MISS_CUTOFF)
+    return [candidates[k] for k in keys]
+
+
+def find_actor(session: Session, ref: str | int) -> Actor | None:
+    """The actor with this id, or whose name or alias matches exactly after normalization."""
+    ident = parse_id(ref)
+    if ident is not None:
+        return session.get(Actor, ident)
+    key = name_key(str(ref))
+    return session.scalar(select(Actor).join(ActorName).where(ActorName.key == key))
+
+
+def _suggestion(session: Session, ref: str) -> str:
+    rows = session.execute(select(ActorName.key, ActorName.name, ActorName.actor_id)).all()
+    labels = {key: f"{name!r} (#{actor_id})" for key, name, actor_id in rows}
+    close = near_misses(name_key(ref), labels)
+    return f"; did you mean {' or '.join(close)}?" if close else ""
+
+
+def resolve_actor(session: Session, ref: str | int, *, create: bool = False) -> Actor:
+    """Find an actor by id, name or alias; with `create`, a name nobody's near-miss is added.
+
+    A near-miss (`Mandaint` for `Mandiant`) is always refused with a suggestion: a typo must
+    never become a new actor.
+    """
+    actor = find_actor(session, ref)
+    if actor is not None:
+        return actor
+    if parse_id(ref) is not None:
+        raise NotFound(f"no actor with id {ref}")
+    hint = _suggestion(session, str(ref))
+    if hint or not create:
+        raise NotFound(f"no actor {str(ref).strip()!r}{hint}")
+    actor = add_actor(session, str(ref))
+    notify(session, f"created actor {actor.name!r} (#{actor.id})")
+    return actor
+
+
+def _claim_name(session: Session, actor: Actor | None, name: str, primary: bool) -> ActorName:
+    key = name_key(name)
+    if not key:
+        raise InvalidInput(f"name {name!r} has no letters or digits")
+    owner = session.scalar(select(ActorName).where(ActorName.key == key))
+    if owner is not None:
+        if actor is not None and owner.actor_id == actor.id:
+            return owner
+        other = session.get(Actor, owner.actor_id)
+        assert other is not None
+        raise Conflict(f"the name {name!r} already belongs to actor {other.name!r} (#{other.id})")
+    entry = ActorName(name=name, key=key, is_primary=primary)
+    if actor is not None:
+        actor.names.append(entry)
+    return entry
+
+
+def add_actor(
+    session: Session,
+    name: str,
+    *,
+    kind: ActorKind | str = ActorKind.other,
+    aliases: Sequence[str] = (),
+    description: str | None = None,
+) -> Actor:
+    name = clean_name(name, "actor name")
+    actor = Actor(
+        name=name,
+        kind=ActorKind(kind).value,
+        description=clean_optional(description, "description"),
+    )
+    actor.names.append(_claim_name(session, None, name, True))
+    session.add(actor)
+    session.flush()
+    for alias in aliases:
+        _claim_name(session, actor, clean_name(alias, "alias"), False)
+    session.flush()
+    record(session, "actor", actor.id, "created", {"name": name, "aliases": actor.aliases})
+    return actor
+
+
+def edit_actor(
+    session: Session,
+    ref: str,
+    *,
+    name: str | None = None,
+    kind: ActorKind | str | None = None,
+    description: str | None = None,
+    add_aliases: Iterable[str] = (),
+    remove_aliases: Iterable[str] = (),
+) -> Actor:
+    actor = resolve_actor(session, ref)
+    changes: dict[str, Any] = {}
+    if name is not None:
+        name = clean_name(name, "actor name")
+        if name != actor.name:
+            primary = next(n for n in actor.names if n.is_primary)
+            if name_key(name) != primary.key:
+                # The old name stays findable: it becomes an alias.
+                primary.is_primary = False
+                new = _claim_name(session, actor, name, True)
+                new.is_primary = True
+            else:
+                primary.name = name
+            changes["name"] = [actor.name, name]
+            actor.name = name
+    if kind is not None and ActorKind(kind).value != actor.kind:
+        changes["kind"] = [actor.kind, ActorKind(kind).value]
+        actor.kind = ActorKind(kind).value
+    if description is not None:
+        new_description = clean_optional(description, "description")
+        if new_description != actor.description:
+            changes["description"] = [actor.description, new_description]
+            actor.description = new_description
+    for alias in add_aliases:
+        alias = clean_name(alias, "alias")
+        if name_key(alias) not in {n.key for n in actor.names}:
+            _claim_name(session, actor, alias, False)
+            changes.setdefault("aliases_added", []).append(alias)
+    for alias in remove_aliases:
+        key = name_key(alias)
+        entry = next((n for n in actor.names if n.key == key and not n.is_primary), None)
+        if entry is None:
+            raise NotFound(f"actor {actor.name!r} has no alias {alias!r}")
+        actor.names.remove(entry)
+        changes.setdefault("aliases_removed", []).append(entry.name)
+    if changes:
+        session.flush()
+        record(session, "actor", actor.id, "edited", changes)
+    return actor
+
+
+def merge_actors(session: Session, keep_ref: str, other_ref: str) -> Actor:
+    """Fold OTHER into KEEP: its names become aliases, its claims and subjects move over."""
+    keep = resolve_actor(session, keep_ref)
+    other = resolve_actor(session, other_ref)
+    if keep.id == other.id:
+        raise Conflict(f"cannot merge actor {keep.name!r} (#{keep.id}) into itself")
+    moved_names = [n.name for n in other.names]
+    by_claims = session.scalars(select(Claim.id).where(Claim.claimant_id == other.id)).all()
+    about_claims = session.scalars(
+        select(ClaimSubject.claim_id).where(ClaimSubject.actor_id == other.id)
+    ).all()
+    session.flush()
+    for claim_id in by_claims:
+        clash = session.scalar(
+            select(Claim.id).where(
+                Claim.claimant_id == keep.id,
+                Claim.text_hash
+                == select(Claim.text_hash).where(Claim.id == claim_id).scalar_subquery(),
+            )
+        )
+        if clash is not None:
+            raise Conflict(
+                f"cannot merge: claim #{claim_id} by {other.name!r} repeats claim #{clash} by "
+                f"{keep.name!r}; link them with 'repeats' or delete one first"
+            )
+    session.execute(
+        update(ActorName)
+        .where(ActorName.actor_id == other.id)
+        .values(actor_id=keep.id, is_primary=False)
+    )
+    session.execute(update(Claim).where(Claim.claimant_id == other.id).values(claimant_id=keep.id))
+    already = set(
+        session.scalars(select(ClaimSubject.claim_id).where(ClaimSubject.actor_id == keep.id))
+    )
+    session.execute(
+        ClaimSubject.__table__.delete().where(
+            ClaimSubject.actor_id == other.id, ClaimSubject.claim_id.in_(already)
+        )
+    )
+    session.execute(
+        update(ClaimSubject).where(ClaimSubject.actor_id == other.id).values(actor_id=keep.id)
+    )
+    session.execute(
+        update(Source).where(Source.publisher_id == other.id).values(publisher_id=keep.id)
+    )
+    summary = {"merged": {"id": other.id, "uid": other.uid, "name": other.name}}
+    for claim_id in by_claims:
+        record(session, "claim", claim_id, "edited", {"claimant": [other.name, keep.name]})
+    for claim_id in about_claims:
+        record(session, "claim", claim_id, "edited", {"about": [other.name, keep.name]})
+    other_id = other.id
+    session.expunge(other)
+    session.execute(Actor.__table__.delete().where(Actor.id == other_id))
+    session.expire_all()
+    record(session, "actor", keep.id, "merged", {**summary, "names": moved_names})
+    record(session, "actor", other_id, "merged-into", {"into": {"id": keep.id, "name": keep.name}})
+    return keep
+
+
+def list_actors(session: Session) -> list[dict[str, Any]]:
+    made = select(Claim.claimant_id, func.count().label("n")).group_by(Claim.claimant_id).subquery()
+    about = (
+        select(ClaimSubject.actor_id, func.count().label("n"))
+        .group_by(ClaimSubject.actor_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Actor, func.coalesce(made.c.n, 0), func.coalesce(about.c.n, 0))
+        .outerjoin(made, made.c.claimant_id == Actor.id)
+        .outerjoin(about, about.c.actor_id == Actor.id)
+        .order_by(Actor.name, Actor.id)
+    ).all()
+    aliases: dict[int, list[str]] = {}
+    for actor_id, alias in session.execute(
+        select(ActorName.actor_id, ActorName.name)
+        .where(ActorName.is_primary.is_(False))
+        .order_by(ActorName.id)
+    ):
+        aliases.setdefault(actor_id, []).append(alias)
+    return [
+        {
+            "id": actor.id,
+            "name": actor.name,
+            "kind": actor.kind,
+            "aliases": aliases.get(actor.id, []),
+            "claims_made": made_n,
+            "claims_about": about_n,
+        }
+        for actor, made_n, about_n in rows
+    ]
+
+
+def actor_record(actor: Actor) -> dict[str, Any]:
+    return {
+        "id": actor.id,
+        "uid": actor.uid,
+        "name": actor.name,
+        "kind": actor.kind,
+        "aliases": actor.aliases,
+        "description": actor.description,
+        "created_at": actor.created_at.isoformat(),
+        "updated_at": actor.updated_at.isoformat(),
+    }
+
+
+def actor_detail(session: Session, ref: str) -> dict[str, Any]:
+    actor = resolve_actor(session, ref)
+    detail = actor_record(actor)
+    detail["claims_made"] = session.scalar(
+        select(func.count()).select_from(Claim).where(Claim.claimant_id == actor.id)
+    )
+    detail["claims_about"] = session.scalar(
+        select(func.count()).select_from(ClaimSubject).where(ClaimSubject.actor_id == actor.id)
+    )
+    detail["sources_published"] = session.scalar(
+        select(func.count()).select_from(Source).where(Source.publisher_id == actor.id)
+    )
+    detail["appearances"] = session.scalar(
+        select(func.count())
+        .select_from(Appearance)
+        .join(Claim, Claim.id == Appearance.claim_id)
+        .where(Claim.claimant_id == actor.id)
+    )
+    return detail

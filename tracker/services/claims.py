@@ -1,0 +1,487 @@
+"""Claims: recording, editing, linking, rating and deleting them, each change in the history."""
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from tracker.dates import parse_optional_date
+from tracker.errors import Conflict, InvalidInput, NotFound
+from tracker.models import (
+    Appearance,
+    Claim,
+    ClaimTag,
+    HistoryEntry,
+    Link,
+    Source,
+    VerdictEntry,
+    now,
+)
+from tracker.services.actors import resolve_actor
+from tracker.services.common import parse_id, record
+from tracker.services.sources import citation_chain, resolve_source, source_brief
+from tracker.text import MAX_NAME, MAX_NOTE, MAX_TEXT, claim_key, clean, clean_optional, clean_tag
+from tracker.vocab import CREDIBILITY_MEANING, Relation, Status, Verdict
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(claim_key(text).encode()).hexdigest()
+
+
+def credibility(value: int | str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if not 1 <= number <= 6:
+        raise InvalidInput(
+            f"credibility {value!r} is not a grade: use 1 (confirmed) .. 5 (improbable) "
+            f"or 6 (cannot be judged)"
+        )
+    return number
+
+
+def resolve_claim(session: Session, ref: str | int) -> Claim:
+    ident = parse_id(ref)
+    if ident is not None:
+        claim = session.get(Claim, ident)
+    else:
+        claim = session.scalar(select(Claim).where(Claim.uid == str(ref).strip().lower()))
+    if claim is None:
+        deleted = ident is not None and session.scalar(
+            select(HistoryEntry.id).where(
+                HistoryEntry.entity == "claim",
+                HistoryEntry.entity_id == ident,
+                HistoryEntry.action == "deleted",
+            )
+        )
+        what = "was deleted (see 'tracker claim history')" if deleted else "does not exist"
+        raise NotFound(f"claim {str(ref).strip()!r} {what}")
+    return claim
+
+
+def _check_unique(session: Session, claimant_id: int, digest: str, exclude: int | None) -> None:
+    query = select(Claim.id).where(Claim.claimant_id == claimant_id, Claim.text_hash == digest)
+    if exclude is not None:
+        query = query.where(Claim.id != exclude)
+    existing = session.scalar(query)
+    if existing is not None:
+        raise Conflict(f"this claimant already made this claim: #{existing}")
+
+
+def _add_sources(session: Session, claim: Claim, refs: Iterable[str]) -> list[str]:
+    added = []
+    present = {a.source_id for a in claim.appearances}
+    position = max((a.position for a in claim.appearances), default=-1)
+    for ref in refs:
+        source = resolve_source(session, ref, create=True)
+        if source.id in present:
+            continue
+        position += 1
+        claim.appearances.append(Appearance(source_id=source.id, position=position))
+        present.add(source.id)
+        added.append(source.title)
+    return added
+
+
+def _add_subjects(session: Session, claim: Claim, refs: Iterable[str]) -> list[str]:
+    added = []
+    for ref in refs:
+        actor = resolve_actor(session, ref, create=True)
+        if actor not in claim.subjects:
+            claim.subjects.append(actor)
+            added.append(actor.name)
+    return added
+
+
+def _add_tags(claim: Claim, tags: Iterable[str]) -> list[str]:
+    added = []
+    present = {t.tag for t in claim.tags}
+    for raw in tags:
+        tag = clean_tag(raw)
+        if tag not in present:
+            claim.tags.append(ClaimTag(tag=tag))
+            present.add(tag)
+            added.append(tag)
+    return added
+
+
+def add_claim(
+    session: Session,
+    text: str,
+    *,
+    by: str,
+    sources: Sequence[str] = (),
+    quote: str | None = None,
+    about: Sequence[str] = (),
+    stated: str | None = None,
+    tags: Sequence[str] = (),
+    credibility_grade: int | str | None = None,
+    note: str | None = None,
+) -> Claim:
+    text = clean(text, "claim text", limit=MAX_TEXT)
+    claim = Claim(
+        text=text,
+        text_hash=text_hash(text),
+        quote=clean_optional(quote, "quote", limit=MAX_TEXT),
+        stated=parse_optional_date(stated, "date stated"),
+        note=clean_optional(note, "note", limit=MAX_NOTE),
+        credibility=credibility(credibility_grade),
+        status=Status.unreviewed.value,
+    )
+    claimant = resolve_actor(session, by, create=True)
+    _check_unique(session, claimant.id, claim.text_hash, None)
+    claim.claimant = claimant
+    session.add(claim)
+    _add_sources(session, claim, sources)
+    _add_subjects(session, claim, about)
+    _add_tags(claim, tags)
+    session.flush()
+    record(session, "claim", claim.id, "created", snapshot(claim))
+    return claim
+
+
+def snapshot(claim: Claim) -> dict[str, Any]:
+    """The claim's recorded fields, as the history keeps them."""
+    return {
+        "uid": claim.uid,
+        "text": claim.text,
+        "quote": claim.quote,
+        "claimant": claim.claimant.name,
+        "about": [a.name for a in claim.subjects],
+        "sources": [a.source.title for a in claim.appearances],
+        "stated": claim.stated,
+        "tags": [t.tag for t in claim.tags],
+        "credibility": claim.credibility,
+        "status": claim.status,
+        "verdict": claim.verdict,
+        "note": claim.note,
+    }
+
+
+def edit_claim(
+    session: Session,
+    ref: str,
+    *,
+    text: str | None = None,
+    by: str | None = None,
+    quote: str | None = None,
+    stated: str | None = None,
+    note: str | None = None,
+    credibility_grade: int | str | None = None,
+    status: Status | str | None = None,
+    add_sources: Sequence[str] = (),
+    remove_sources: Sequence[str] = (),
+    add_about: Sequence[str] = (),
+    remove_about: Sequence[str] = (),
+    add_tags: Sequence[str] = (),
+    remove_tags: Sequence[str] = (),
+) -> Claim:
+    """Change what is given; an empty string clears an optional field."""
+    claim = resolve_claim(session, ref)
+    new: dict[str, Any] = {}
+    if text is not None:
+        new["text"] = clean(text, "claim text", limit=MAX_TEXT)
+    if quote is not None:
+        new["quote"] = clean_optional(quote, "quote", limit=MAX_TEXT)
+    if stated is not None:
+        new["stated"] = parse_optional_date(stated, "date stated")
+    if note is not None:
+        new["note"] = clean_optional(note, "note", limit=MAX_NOTE)
+    if credibility_grade is not None:
+        new["credibility"] = credibility(credibility_grade)
+    if status is not None:
+        new["status"] = Status(status).value
+    changes = {k: [getattr(claim, k), v] for k, v in new.items() if getattr(claim, k) != v}
+    for key, (_, value) in changes.items():
+        setattr(claim, key, value)
+    if by is not None:
+        claimant = resolve_actor(session, by, create=True)
+        if claimant.id != claim.claimant_id:
+            changes["claimant"] = [claim.claimant.name, claimant.name]
+            claim.claimant = claimant
+    if "text" in changes or "claimant" in changes:
+        claim.text_hash = text_hash(claim.text)
+        _check_unique(session, claim.claimant.id, claim.text_hash, claim.id)
+    if added := _add_sources(session, claim, add_sources):
+        changes["sources_added"] = added
+    for ref_ in remove_sources:
+        source = resolve_source(session, ref_)
+        found = next((a for a in claim.appearances if a.source_id == source.id), None)
+        if found is None:
+            raise NotFound(f"claim #{claim.id} does not appear in source #{source.id}")
+        claim.appearances.remove(found)
+        changes.setdefault("sources_removed", []).append(source.title)
+    if added := _add_subjects(session, claim, add_about):
+        changes["about_added"] = added
+    for ref_ in remove_about:
+        actor = resolve_actor(session, ref_)
+        if actor not in claim.subjects:
+            raise NotFound(f"claim #{claim.id} is not about {actor.name!r}")
+        claim.subjects.remove(actor)
+        changes.setdefault("about_removed", []).append(actor.name)
+    if added := _add_tags(claim, add_tags):
+        changes["tags_added"] = added
+    for raw in remove_tags:
+        tag = clean_tag(raw)
+        found_tag = next((t for t in claim.tags if t.tag == tag), None)
+        if found_tag is None:
+            raise NotFound(f"claim #{claim.id} has no tag {tag!r}")
+        claim.tags.remove(found_tag)
+        changes.setdefault("tags_removed", []).append(tag)
+    if changes:
+        claim.updated_at = now()
+        session.flush()
+        record(session, "claim", claim.id, "edited", changes)
+    return claim
+
+
+def _links_of(session: Session, claim_id: int) -> list[Link]:
+    return list(
+        session.scalars(
+            select(Link)
+            .where(or_(Link.from_id == claim_id, Link.to_id == claim_id))
+            .order_by(Link.id)
+        )
+    )
+
+
+def delete_claim(session: Session, ref: str, *, force: bool = False) -> int:
+    """Delete a claim; its snapshot stays in the history. Refused while others link to it."""
+    claim = resolve_claim(session, ref)
+    links = _links_of(session, claim.id)
+    incoming = [link for link in links if link.to_id == claim.id]
+    if incoming and not force:
+        listed = ", ".join(f"#{link.from_id} {link.relation}" for link in incoming)
+        raise Conflict(
+            f"claim #{claim.id} is linked from other claims ({listed}); unlink them or use --force"
+        )
+    for link in links:
+        other = link.from_id if link.to_id == claim.id else link.to_id
+        record(session, "claim", other, "unlinked", _link_change(link, "deleted claim"))
+    state = snapshot(claim)
+    state["links"] = [_link_change(link) for link in links]
+    state["verdicts"] = [
+        {
+            "verdict": v.verdict,
+            "reviewer": v.reviewer,
+            "note": v.note,
+            "at": v.created_at.isoformat(),
+        }
+        for v in session.scalars(
+            select(VerdictEntry).where(VerdictEntry.claim_id == claim.id).order_by(VerdictEntry.id)
+        )
+    ]
+    claim_id = claim.id
+    session.delete(claim)
+    session.flush()
+    record(session, "claim", claim_id, "deleted", state)
+    return claim_id
+
+
+def _link_change(link: Link, reason: str | None = None) -> dict[str, Any]:
+    change: dict[str, Any] = {"from": link.from_id, "relation": link.relation, "to": link.to_id}
+    if reason:
+        change["reason"] = reason
+    return change
+
+
+def link_claims(
+    session: Session, ref: str, relation: Relation | str, other_ref: str, note: str | None = None
+) -> Link:
+    """Record `ref <relation> other_ref`, e.g. China's denial (3) disputes Mandiant's claim (1)."""
+    try:
+        relation = Relation(relation)
+    except ValueError:
+        raise InvalidInput(
+            f"relation {relation!r} is not one of: {', '.join(r.value for r in Relation)}"
+        ) from None
+    claim = resolve_claim(session, ref)
+    other = resolve_claim(session, other_ref)
+    if claim.id == other.id:
+        raise Conflict(f"claim #{claim.id} cannot {relation.value.rstrip('s')} itself")
+    existing = session.scalar(
+        select(Link).where(
+            Link.from_id == claim.id, Link.relation == relation.value, Link.to_id == other.id
+        )
+    )
+    if existing is not None:
+        raise Conflict(f"claim #{claim.id} already {relation.value} #{other.id}")
+    link = Link(
+        from_id=claim.id,
+        relation=relation.value,
+        to_id=other.id,
+        note=clean_optional(note, "note", limit=MAX_NOTE),
+    )
+    session.add(link)
+    session.flush()
+    change = _link_change(link)
+    record(session, "claim", claim.id, "linked", change)
+    record(session, "claim", other.id, "linked", change)
+    return link
+
+
+def unlink_claims(session: Session, ref: str, relation: Relation | str, other_ref: str) -> None:
+    claim = resolve_claim(session, ref)
+    other = resolve_claim(session, other_ref)
+    link = session.scalar(
+        select(Link).where(
+            Link.from_id == claim.id, Link.relation == str(relation), Link.to_id == other.id
+        )
+    )
+    if link is None:
+        raise NotFound(f"claim #{claim.id} does not {relation} #{other.id}")
+    change = _link_change(link)
+    session.delete(link)
+    record(session, "claim", claim.id, "unlinked", change)
+    record(session, "claim", other.id, "unlinked", change)
+
+
+def rate_claim(
+    session: Session,
+    ref: str,
+    verdict: Verdict | str,
+    *,
+    note: str | None = None,
+    reviewer: str | None = None,
+) -> VerdictEntry:
+    """Add a verdict; it becomes the claim's current one and the claim counts as reviewed."""
+    try:
+        verdict = Verdict(verdict)
+    except ValueError:
+        raise InvalidInput(
+            f"verdict {verdict!r} is not one of: {', '.join(v.value for v in Verdict)}"
+        ) from None
+    claim = resolve_claim(session, ref)
+    entry = VerdictEntry(
+        claim_id=claim.id,
+        verdict=verdict.value,
+        reviewer=clean_optional(reviewer, "reviewer", limit=MAX_NAME, multiline=False),
+        note=clean_optional(note, "note", limit=MAX_NOTE),
+    )
+    session.add(entry)
+    changes: dict[str, Any] = {"verdict": [claim.verdict, verdict.value]}
+    if entry.note:
+        changes["reason"] = entry.note
+    if entry.reviewer:
+        changes["reviewer"] = entry.reviewer
+    if claim.status != Status.reviewed:
+        changes["status"] = [claim.status, Status.reviewed.value]
+        claim.status = Status.reviewed.value
+    claim.verdict = verdict.value
+    claim.updated_at = now()
+    session.flush()
+    record(session, "claim", claim.id, "rated", changes)
+    return entry
+
+
+def claim_history(session: Session, ref: str) -> list[dict[str, Any]]:
+    """Every recorded change to the claim, oldest first; works for deleted claims too."""
+    ident = parse_id(ref)
+    if ident is None:
+        ident = resolve_claim(session, ref).id
+    entries = session.scalars(
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == "claim", HistoryEntry.entity_id == ident)
+        .order_by(HistoryEntry.id)
+    ).all()
+    if not entries:
+        resolve_claim(session, ident)  # raises the right "no such claim" message
+    return [
+        {"at": e.at.isoformat(), "action": e.action, "by": e.by, "changes": e.changes}
+        for e in entries
+    ]
+
+
+def _claim_brief(claim: Claim) -> dict[str, Any]:
+    return {
+        "id": claim.id,
+        "text": claim.text,
+        "claimant": claim.claimant.name,
+        "verdict": claim.verdict,
+    }
+
+
+def claim_dossier(session: Session, ref: str) -> dict[str, Any]:
+    """Everything known about one claim: who, what, where, about whom, who agrees or disputes."""
+    claim = resolve_claim(session, ref)
+    claim = session.scalars(
+        select(Claim)
+        .where(Claim.id == claim.id)
+        .options(
+            joinedload(Claim.claimant),
+            selectinload(Claim.subjects),
+            selectinload(Claim.tags),
+            selectinload(Claim.appearances)
+            .joinedload(Appearance.source)
+            .joinedload(Source.publisher),
+        )
+    ).one()
+    sources = []
+    for index, appearance in enumerate(claim.appearances):
+        item = source_brief(appearance.source)
+        item["first"] = index == 0
+        item["chain"] = citation_chain(session, appearance.source.id)
+        sources.append(item)
+    links = session.scalars(
+        select(Link).where(or_(Link.from_id == claim.id, Link.to_id == claim.id)).order_by(Link.id)
+    ).all()
+    others = {
+        c.id: c
+        for c in session.scalars(
+            select(Claim)
+            .options(joinedload(Claim.claimant))
+            .where(Claim.id.in_({lk.from_id for lk in links} | {lk.to_id for lk in links}))
+        )
+    }
+    outgoing = [
+        {"relation": lk.relation, **_claim_brief(others[lk.to_id]), "note": lk.note}
+        for lk in links
+        if lk.from_id == claim.id
+    ]
+    incoming = [
+        {"relation": lk.relation, **_claim_brief(others[lk.from_id]), "note": lk.note}
+        for lk in links
+        if lk.to_id == claim.id
+    ]
+    verdicts = session.scalars(
+        select(VerdictEntry).where(VerdictEntry.claim_id == claim.id).order_by(VerdictEntry.id)
+    ).all()
+    return {
+        "id": claim.id,
+        "uid": claim.uid,
+        "text": claim.text,
+        "quote": claim.quote,
+        "claimant": {"id": claim.claimant.id, "name": claim.claimant.name},
+        "about": [{"id": a.id, "name": a.name} for a in claim.subjects],
+        "stated": claim.stated,
+        "tags": [t.tag for t in claim.tags],
+        "credibility": claim.credibility,
+        "credibility_meaning": CREDIBILITY_MEANING.get(claim.credibility or 0),
+        "status": claim.status,
+        "verdict": claim.verdict,
+        "note": claim.note,
+        "sources": sources,
+        "links_out": outgoing,
+        "links_in": incoming,
+        "verdicts": [
+            {
+                "verdict": v.verdict,
+                "reviewer": v.reviewer,
+                "note": v.note,
+                "at": v.created_at.isoformat(),
+            }
+            for v in verdicts
+        ],
+        "history": claim_history(session, str(claim.id)),
+        "created_at": claim.created_at.isoformat(),
+        "updated_at": claim.updated_at.isoformat(),
+    }
+
+
+def count_claims(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Claim)) or 0

@@ -1,0 +1,253 @@
+"""Sources: the reports, articles and statements claims appear in, and what they cite."""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from tracker.dates import parse_optional_date
+from tracker.errors import Ambiguous, Conflict, InvalidInput, NotFound
+from tracker.models import Appearance, Source, SourceCitation
+from tracker.services.actors import near_misses, resolve_actor
+from tracker.services.common import notify, parse_id, record
+from tracker.text import clean_name, clean_url, name_key
+from tracker.vocab import RELIABILITY_MEANING, Reliability, SourceKind
+
+
+def _reliability(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    grade = value.strip().upper()
+    if grade not in Reliability.__members__:
+        raise InvalidInput(
+            f"reliability {value!r} is not a grade: use A (completely reliable) .. "
+            f"E (unreliable) or F (cannot be judged)"
+        )
+    return grade
+
+
+def _url(value: str | None) -> str | None:
+    return clean_url(value) if value is not None and value.strip() else None
+
+
+def find_sources(session: Session, ref: str | int) -> list[Source]:
+    ident = parse_id(ref)
+    if ident is not None:
+        source = session.get(Source, ident)
+        return [source] if source else []
+    text = str(ref).strip()
+    if text.lower().startswith(("http://", "https://")):
+        return list(session.scalars(select(Source).where(Source.url == text).order_by(Source.id)))
+    return list(
+        session.scalars(
+            select(Source).where(Source.title_key == name_key(text)).order_by(Source.id)
+        )
+    )
+
+
+def resolve_source(session: Session, ref: str | int, *, create: bool = False) -> Source:
+    """A source by id, exact URL or title (case- and accent-insensitive)."""
+    found = find_sources(session, ref)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise Ambiguous(
+            "source", str(ref), [f"#{s.id} {s.title!r} ({s.published or 'undated'})" for s in found]
+        )
+    if parse_id(ref) is not None:
+        raise NotFound(f"no source with id {ref}")
+    text = str(ref).strip()
+    titles = {
+        key: f"{title!r} (#{ident})"
+        for key, title, ident in session.execute(select(Source.title_key, Source.title, Source.id))
+    }
+    close = near_misses(name_key(text), titles)
+    if close or not create:
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        raise NotFound(f"no source {text!r}{hint}")
+    if text.lower().startswith(("http://", "https://")):
+        source = add_source(session, text, url=text)
+    else:
+        source = add_source(session, text)
+    notify(session, f"created source {source.title!r} (#{source.id})")
+    return source
+
+
+def add_source(
+    session: Session,
+    title: str,
+    *,
+    kind: SourceKind | str = SourceKind.other,
+    publisher: str | None = None,
+    authors: Sequence[str] = (),
+    url: str | None = None,
+    published: str | None = None,
+    retrieved: str | None = None,
+    reliability: str | None = None,
+    cites: Sequence[str] = (),
+) -> Source:
+    title = clean_name(title, "source title")
+    source = Source(
+        title=title,
+        title_key=name_key(title),
+        kind=SourceKind(kind).value,
+        authors=[clean_name(a, "author") for a in authors],
+        url=_url(url),
+        published=parse_optional_date(published, "publication date"),
+        retrieved=parse_optional_date(retrieved, "retrieved date"),
+        reliability=_reliability(reliability),
+    )
+    if publisher:
+        source.publisher = resolve_actor(session, publisher, create=True)
+    session.add(source)
+    session.flush()
+    for ref in cites:
+        _cite(session, source, ref)
+    record(session, "source", source.id, "created", {"title": title})
+    return source
+
+
+def _cite(session: Session, source: Source, ref: str) -> Source:
+    cited = resolve_source(session, ref)
+    if cited.id == source.id:
+        raise Conflict(f"source #{source.id} cannot cite itself")
+    if source.id in {s["id"] for s in citation_chain(session, cited.id)}:
+        raise Conflict(f"source #{cited.id} already rests on #{source.id}: that would be a loop")
+    if session.get(SourceCitation, (source.id, cited.id)) is None:
+        session.add(SourceCitation(source_id=source.id, cited_id=cited.id))
+        session.flush()
+    return cited
+
+
+def edit_source(
+    session: Session,
+    ref: str,
+    *,
+    title: str | None = None,
+    kind: SourceKind | str | None = None,
+    publisher: str | None = None,
+    authors: Sequence[str] | None = None,
+    url: str | None = None,
+    published: str | None = None,
+    retrieved: str | None = None,
+    reliability: str | None = None,
+    add_cites: Iterable[str] = (),
+    remove_cites: Iterable[str] = (),
+) -> Source:
+    source = resolve_source(session, ref)
+    new: dict[str, Any] = {}
+    if title is not None:
+        new["title"] = clean_name(title, "source title")
+    if kind is not None:
+        new["kind"] = SourceKind(kind).value
+    if authors is not None:
+        new["authors"] = [clean_name(a, "author") for a in authors]
+    if url is not None:
+        new["url"] = _url(url)
+    if published is not None:
+        new["published"] = parse_optional_date(published, "publication date")
+    if retrieved is not None:
+        new["retrieved"] = parse_optional_date(retrieved, "retrieved date")
+    if reliability is not None:
+        new["reliability"] = _reliability(reliability)
+    changes = {k: [getattr(source, k), v] for k, v in new.items() if getattr(source, k) != v}
+    for key, (_, value) in changes.items():
+        setattr(source, key, value)
+    if "title" in changes:
+        source.title_key = name_key(source.title)
+    if publisher is not None:
+        before = source.publisher.name if source.publisher else None
+        source.publisher = resolve_actor(session, publisher, create=True) if publisher else None
+        after = source.publisher.name if source.publisher else None
+        if before != after:
+            changes["publisher"] = [before, after]
+    for ref in add_cites:
+        cited = _cite(session, source, ref)
+        changes.setdefault("cites_added", []).append(cited.id)
+    for ref in remove_cites:
+        cited = resolve_source(session, ref)
+        link = session.get(SourceCitation, (source.id, cited.id))
+        if link is None:
+            raise NotFound(f"source #{source.id} does not cite #{cited.id}")
+        session.delete(link)
+        changes.setdefault("cites_removed", []).append(cited.id)
+    if changes:
+        session.flush()
+        record(session, "source", source.id, "edited", changes)
+    return source
+
+
+def citation_chain(session: Session, source_id: int) -> list[dict[str, Any]]:
+    """What the source rests on, transitively, nearest first, each once (loops cannot recur)."""
+    chain: list[dict[str, Any]] = []
+    seen = {source_id}
+    frontier = [(source_id, 0)]
+    while frontier:
+        parents = [sid for sid, _ in frontier]
+        depth = frontier[0][1] + 1
+        rows = session.execute(
+            select(SourceCitation.source_id, Source)
+            .options(joinedload(Source.publisher))
+            .join(Source, Source.id == SourceCitation.cited_id)
+            .where(SourceCitation.source_id.in_(parents))
+            .order_by(Source.id)
+        ).all()
+        frontier = []
+        for via, cited in rows:
+            if cited.id in seen:
+                continue
+            seen.add(cited.id)
+            chain.append({**source_brief(cited), "depth": depth, "via": via})
+            frontier.append((cited.id, depth))
+    return chain
+
+
+def source_brief(source: Source) -> dict[str, Any]:
+    return {
+        "id": source.id,
+        "title": source.title,
+        "kind": source.kind,
+        "publisher": source.publisher.name if source.publisher else None,
+        "url": source.url,
+        "published": source.published,
+        "reliability": source.reliability,
+    }
+
+
+def source_record(session: Session, source: Source) -> dict[str, Any]:
+    cited_by = session.scalars(
+        select(Source)
+        .join(SourceCitation, SourceCitation.source_id == Source.id)
+        .where(SourceCitation.cited_id == source.id)
+        .order_by(Source.id)
+    ).all()
+    return {
+        **source_brief(source),
+        "uid": source.uid,
+        "authors": source.authors,
+        "retrieved": source.retrieved,
+        "reliability_meaning": RELIABILITY_MEANING.get(source.reliability or ""),
+        "cites": citation_chain(session, source.id),
+        "cited_by": [{"id": s.id, "title": s.title} for s in cited_by],
+        "claims": session.scalar(
+            select(func.count()).select_from(Appearance).where(Appearance.source_id == source.id)
+        ),
+        "created_at": source.created_at.isoformat(),
+        "updated_at": source.updated_at.isoformat(),
+    }
+
+
+def list_sources(session: Session) -> list[dict[str, Any]]:
+    counts = (
+        select(Appearance.source_id, func.count().label("n"))
+        .group_by(Appearance.source_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Source, func.coalesce(counts.c.n, 0))
+        .options(joinedload(Source.publisher))
+        .outerjoin(counts, counts.c.source_id == Source.id)
+        .order_by(Source.published.is_(None), Source.published, Source.id)
+    ).all()
+    return [{**source_brief(s), "claims": n} for s, n in rows]

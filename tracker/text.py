@@ -1,0 +1,94 @@
+"""Cleaning and matching text: what goes into the database, and the keys names are matched by."""
+
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+from tracker.errors import InvalidInput
+
+# Documented limits (docs/cli.md). PostgreSQL enforces the column lengths; we check first so both
+# backends refuse the same input with the same message.
+MAX_NAME = 300
+MAX_TEXT = 10_000
+MAX_NOTE = 10_000
+MAX_URL = 2_000
+MAX_TAG = 100
+
+# Zero-width and invisible formatting characters that would let two equal-looking names differ.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), None)
+_SPACES = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_INLINE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def clean(value: str, field: str, *, limit: int = MAX_TEXT, multiline: bool = True) -> str:
+    """Return value NFC-normalized and stripped; refuse control characters, emptiness, excess."""
+    bad = (_CONTROL if multiline else _CONTROL_INLINE).search(value)
+    if bad:
+        raise InvalidInput(
+            f"{field} contains a control character (U+{ord(bad.group()):04X}) at position "
+            f"{bad.start() + 1}"
+        )
+    value = unicodedata.normalize("NFC", value).strip()
+    if not value:
+        raise InvalidInput(f"{field} is empty")
+    if len(value) > limit:
+        raise InvalidInput(f"{field} is {len(value)} characters long; the limit is {limit}")
+    return value
+
+
+def clean_optional(
+    value: str | None, field: str, *, limit: int = MAX_TEXT, multiline: bool = True
+) -> str | None:
+    if value is None or not value.strip():
+        return None
+    return clean(value, field, limit=limit, multiline=multiline)
+
+
+def clean_name(value: str, field: str = "name") -> str:
+    """A one-line name: inner whitespace collapsed to single spaces."""
+    return _SPACES.sub(" ", clean(value, field, limit=MAX_NAME, multiline=False))
+
+
+def name_key(value: str) -> str:
+    """The key names and titles are matched by: case-, accent- and spacing-insensitive.
+
+    NFKD splits accents off their letters so they can be dropped; casefold handles ß and the like;
+    a final NFKC keeps the key canonical, so the function is idempotent.
+    """
+    value = unicodedata.normalize("NFKD", value.translate(_INVISIBLE))
+    value = "".join(c for c in value if not unicodedata.combining(c))
+    value = unicodedata.normalize("NFKC", value.casefold())
+    return _SPACES.sub(" ", value).strip()
+
+
+def clean_tag(value: str) -> str:
+    return _SPACES.sub("-", clean(value, "tag", limit=MAX_TAG, multiline=False).casefold())
+
+
+def clean_url(value: str) -> str:
+    """An absolute http(s) URL with a host; nothing urlsplit would silently alter."""
+    value = value.strip()
+    if not value:
+        raise InvalidInput("URL is empty")
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+        raise InvalidInput(f"URL {value!r} contains whitespace or a control character")
+    if len(value) > MAX_URL:
+        raise InvalidInput(f"URL is {len(value)} characters long; the limit is {MAX_URL}")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise InvalidInput(f"URL {value!r} is malformed: {exc}") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise InvalidInput(f"URL {value!r} must start with http:// or https://")
+    if not host:
+        raise InvalidInput(f"URL {value!r} has no host")
+    return value
+
+
+def claim_key(value: str) -> str:
+    """What makes two claim texts the same claim: Unicode form, case and spacing aside."""
+    value = unicodedata.normalize("NFKC", value.translate(_INVISIBLE)).casefold()
+    return _SPACES.sub(" ", value).strip()
