@@ -11,9 +11,12 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
+
+from tracker.errors import StorageError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -68,6 +71,31 @@ def session(*, write: bool = True) -> Iterator[Session]:
         database.close()
     for note in notes:
         say(note)
+
+
+@contextmanager
+def output_stream(output: str) -> Iterator[TextIO]:
+    """stdout for `-`; otherwise the named file, written aside and renamed into place only when
+    complete, so a failed export never leaves half a file (devices and pipes are written as-is).
+    """
+    if output == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    target = Path(output).expanduser()
+    if not target.parent.is_dir():
+        raise StorageError(f"cannot write {output!r}: folder {str(target.parent)!r} does not exist")
+    if target.exists() and not target.is_file():
+        with open(target, "w", encoding="utf-8", newline="") as out:
+            yield out
+        return
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with open(partial, "w", encoding="utf-8", newline="") as out:
+            yield out
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _plain(value: Any) -> str:

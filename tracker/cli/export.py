@@ -1,8 +1,6 @@
 """tracker export ...: claim reports for colleagues (CSV for spreadsheets) and for programs."""
 
-import sys
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,8 +16,7 @@ from tracker.cli.claim import (
     VerdictFilter,
     _filters,
 )
-from tracker.cli.common import group, say, session
-from tracker.errors import StorageError
+from tracker.cli.common import group, output_stream, say, session
 
 app = group("Export claim reports (CSV, JSON, JSON Lines).")
 
@@ -73,29 +70,13 @@ def claims(
         until=until,
         limit=None,
     )
-    target = None if output == "-" else Path(output)
-    if target is not None and not target.parent.is_dir():
-        raise StorageError(f"cannot write {output!r}: folder {str(target.parent)!r} does not exist")
-    partial = target.with_name(f".{target.name}.partial") if target else None
-    with session(write=False) as s:
-        # Closed below, once the rename decides the file's fate.
-        out = open(partial, "w", encoding="utf-8", newline="") if partial else sys.stdout  # noqa: SIM115
-        try:
-            rows = claim_rows(s, filters)
-            if fmt is ExportFormat.csv:
-                n = write_csv(rows, out, COLUMNS, safe=not raw, bom=not raw)
-            elif fmt is ExportFormat.jsonl:
-                n = write_jsonl(rows, out)
-            else:
-                n = write_json(rows, out)
-            out.flush()
-        except BaseException:
-            if partial:
-                out.close()
-                partial.unlink(missing_ok=True)
-            raise
-    if partial and target:
-        out.close()
-        # Written aside then renamed: a failed export never leaves half a file in its place.
-        partial.replace(target)
-        say(f"exported {n} claims to {target}")
+    with session(write=False) as s, output_stream(output) as out:
+        rows = claim_rows(s, filters)
+        if fmt is ExportFormat.csv:
+            n = write_csv(rows, out, COLUMNS, safe=not raw, bom=not raw)
+        elif fmt is ExportFormat.jsonl:
+            n = write_jsonl(rows, out)
+        else:
+            n = write_json(rows, out)
+    if output != "-":
+        say(f"exported {n} claims to {output}")
