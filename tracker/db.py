@@ -121,7 +121,7 @@ def translate(exc: DBAPIError, url: URL | None = None) -> TrackerError:
             f"the database is busy: another process held its lock for over "
             f"{BUSY_TIMEOUT_MS // 1000} s{where}; nothing was changed, try again"
         )
-    if isinstance(exc, OperationalError):
+    if isinstance(exc, OperationalError) or "not a database" in message or "malformed" in message:
         return StorageError(f"database error{where}: {message}")
     return TrackerError(f"database refused the change: {message}")
 
@@ -211,11 +211,16 @@ def alembic_config(connection: Connection | None = None):  # type: ignore[no-unt
     return cfg
 
 
-def _pragma(conn: Connection, setting: str) -> None:
-    # Straight to the driver, outside any transaction: SQLite ignores this PRAGMA inside one.
+def run_outside_transaction(conn: Connection, sql: str, params: tuple[str, ...] = ()) -> None:
+    """Straight to the SQLite driver, in autocommit: for statements SQLite refuses or ignores
+    inside a transaction (PRAGMA foreign_keys, VACUUM)."""
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
-    dbapi.execute(f"PRAGMA {setting}")
+    dbapi.execute(sql, params)
+
+
+def _pragma(conn: Connection, setting: str) -> None:
+    run_outside_transaction(conn, f"PRAGMA {setting}")
 
 
 def upgrade(database: Database, revision: str = "head") -> None:

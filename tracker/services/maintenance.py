@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
-from tracker.db import Database, describe, stored_revision
+from tracker.db import Database, describe, run_outside_transaction, stored_revision
 from tracker.errors import InvalidInput, StorageError
 from tracker.models import Actor, Appearance, Claim, HistoryEntry, Link, Source, VerdictEntry
 
@@ -70,4 +70,4 @@ def backup(database: Database, path: Path) -> None:
             f"cannot write {str(target)!r}: folder {str(target.parent)!r} does not exist"
         )
     with database.engine.connect() as conn:
-        conn.exec_driver_sql("VACUUM INTO ?", (str(target),))
+        run_outside_transaction(conn, "VACUUM INTO ?", (str(target),))
