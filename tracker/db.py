@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -204,7 +205,9 @@ def alembic_config(connection: Connection | None = None):  # type: ignore[no-unt
 
     import tracker.migrations
 
-    cfg = Config()
+    # Alembic's own messages must never mix with data on stdout; and naming the stream here
+    # (its default is bound at import time) keeps it valid when stdout is swapped.
+    cfg = Config(stdout=sys.stderr)
     location = str(Path(tracker.migrations.__file__).parent)
     cfg.set_main_option("script_location", location.replace("%", "%%"))
     cfg.attributes["connection"] = connection

@@ -68,6 +68,7 @@ def root(
         str | None,
         typer.Option(
             "--db",
+            metavar="PATH|URL",
             envvar="TRACKER_DB",
             help="Database file path or SQLAlchemy URL.",
             show_envvar=True,

@@ -11,13 +11,14 @@ from tracker.vocab import ActorKind
 app = group("Record and look up actors (who claims, who is blamed).")
 
 ActorRef = Annotated[
-    str, typer.Argument(help="Actor id, name or alias.", autocompletion=actor_names)
+    str,
+    typer.Argument(metavar="ACTOR", help="Actor id, name or alias.", autocompletion=actor_names),
 ]
 
 
 @app.command("add")
 def add(
-    name: Annotated[str, typer.Argument(help="The actor's name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The actor's name.")],
     kind: Annotated[ActorKind, typer.Option(help="What sort of actor.")] = ActorKind.other,
     alias: Annotated[list[str] | None, typer.Option(help="Another name (repeatable).")] = None,
     description: Annotated[str | None, typer.Option(help="Role or description.")] = None,
@@ -95,10 +96,16 @@ def edit(
 
 @app.command("merge")
 def merge(
-    keep: ActorRef,
+    keep: Annotated[
+        str, typer.Argument(metavar="KEEP", help="Actor that stays.", autocompletion=actor_names)
+    ],
     other: Annotated[
         str,
-        typer.Argument(help="Actor folded into KEEP, then removed.", autocompletion=actor_names),
+        typer.Argument(
+            metavar="OTHER",
+            help="Actor folded into KEEP, then removed.",
+            autocompletion=actor_names,
+        ),
     ],
 ) -> None:
     """Fold OTHER into KEEP: names become aliases, claims by and about it move over.

@@ -20,7 +20,7 @@ from tracker.vocab import Relation, Status, Verdict
 
 app = group("Record, link, rate and read claims.")
 
-ClaimRef = Annotated[str, typer.Argument(help="Claim id (or its uid).")]
+ClaimRef = Annotated[str, typer.Argument(metavar="CLAIM", help="Claim id (or its uid).")]
 Sources = Annotated[
     list[str] | None,
     typer.Option(
@@ -39,17 +39,25 @@ About = Annotated[
         autocompletion=actor_names,
     ),
 ]
-Tags = Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag (repeatable).")]
+Tags = Annotated[
+    list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="A tag (repeatable).")
+]
 Stated = Annotated[
     str | None,
-    typer.Option("--date", "-d", help="When it was stated: YYYY, YYYY-MM or YYYY-MM-DD."),
+    typer.Option(
+        "--date", "-d", metavar="DATE", help="When it was stated: YYYY, YYYY-MM or YYYY-MM-DD."
+    ),
 ]
-Quote = Annotated[str | None, typer.Option("--quote", "-q", help="The verbatim quote, if any.")]
+Quote = Annotated[
+    str | None, typer.Option("--quote", "-q", metavar="TEXT", help="The verbatim quote, if any.")
+]
 Credibility = Annotated[
     int | None,
     typer.Option(help="Information credibility: 1 confirmed .. 5 improbable, 6 cannot be judged."),
 ]
-Note = Annotated[str | None, typer.Option("--note", "-n", help="A note for colleagues.")]
+Note = Annotated[
+    str | None, typer.Option("--note", "-n", metavar="TEXT", help="A note for colleagues.")
+]
 
 LIST_COLUMNS = ["id", "claimant", "text", "stated", "verdict", "status", "sources"]
 
@@ -104,7 +112,10 @@ def _interactive() -> dict[str, Any]:
 @app.command("add")
 def add(
     text: Annotated[
-        str | None, typer.Argument(help="The claim, in your words. Prompted for on a terminal.")
+        str | None,
+        typer.Argument(
+            metavar="TEXT", help="The claim, in your words. Prompted for on a terminal."
+        ),
     ] = None,
     by: Annotated[
         str | None,
@@ -310,7 +321,10 @@ def edit(
     claim: ClaimRef,
     text: Annotated[str | None, typer.Option(help="New claim text.")] = None,
     by: Annotated[
-        str | None, typer.Option("--by", "-b", help="New claimant.", autocompletion=actor_names)
+        str | None,
+        typer.Option(
+            "--by", "-b", metavar="ACTOR", help="New claimant.", autocompletion=actor_names
+        ),
     ] = None,
     quote: Quote = None,
     date: Stated = None,
@@ -374,8 +388,13 @@ def delete(
 @app.command("link")
 def link(
     claim: ClaimRef,
-    relation: Annotated[Relation, typer.Argument(help="How CLAIM bears on OTHER.")],
-    other: Annotated[str, typer.Argument(help="The claim it bears on.")],
+    relation: Annotated[
+        Relation,
+        typer.Argument(
+            metavar="RELATION", help="How CLAIM bears on OTHER: " + ", ".join(Relation) + "."
+        ),
+    ],
+    other: Annotated[str, typer.Argument(metavar="OTHER", help="The claim it bears on.")],
     note: Note = None,
 ) -> None:
     """Link two claims; reads as a sentence.
@@ -392,8 +411,10 @@ def link(
 @app.command("unlink")
 def unlink(
     claim: ClaimRef,
-    relation: Annotated[Relation, typer.Argument(help="The relation to remove.")],
-    other: Annotated[str, typer.Argument(help="The other claim.")],
+    relation: Annotated[
+        Relation, typer.Argument(metavar="RELATION", help="The relation to remove.")
+    ],
+    other: Annotated[str, typer.Argument(metavar="OTHER", help="The other claim.")],
 ) -> None:
     """Remove a link between two claims.
 
@@ -409,11 +430,16 @@ def unlink(
 @app.command("rate")
 def rate(
     claim: ClaimRef,
-    verdict: Annotated[Verdict, typer.Argument(help="The verdict.")],
+    verdict: Annotated[
+        Verdict, typer.Argument(metavar="VERDICT", help="One of: " + ", ".join(Verdict) + ".")
+    ],
     note: Annotated[
-        str | None, typer.Option("--note", "-n", help="Why: the reasoning or evidence.")
+        str | None,
+        typer.Option("--note", "-n", metavar="TEXT", help="Why: the reasoning or evidence."),
     ] = None,
-    by: Annotated[str | None, typer.Option("--by", "-b", help="Reviewer's name.")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", "-b", metavar="ACTOR", help="Reviewer's name.")
+    ] = None,
 ) -> None:
     """Give a claim a verdict; earlier verdicts stay in its history.
 

@@ -38,7 +38,12 @@ class Format(StrEnum):
 
 FormatOption = Annotated[
     Format,
-    typer.Option("--format", "-f", help="table for people; csv, json or jsonl for programs."),
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="table for people; csv, json or jsonl for programs.",
+    ),
 ]
 
 _db_option: dict[str, str | None] = {"db": None}

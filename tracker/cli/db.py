@@ -58,7 +58,9 @@ def upgrade() -> None:
 
 @app.command("backup")
 def backup(
-    path: Annotated[Path, typer.Argument(help="The backup file to create (must not exist).")],
+    path: Annotated[
+        Path, typer.Argument(metavar="FILE", help="The backup file to create (must not exist).")
+    ],
 ) -> None:
     """Write a consistent copy of a SQLite database while it stays in use (VACUUM INTO).
 

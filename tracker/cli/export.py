@@ -30,10 +30,10 @@ class ExportFormat(StrEnum):
 @app.command("claims")
 def claims(
     output: Annotated[
-        str, typer.Option("--output", "-o", help="File to write, or - for stdout.")
+        str, typer.Option("--output", "-o", metavar="FILE", help="File to write, or - for stdout.")
     ] = "-",
     fmt: Annotated[
-        ExportFormat, typer.Option("--format", "-f", help="csv, json or jsonl.")
+        ExportFormat, typer.Option("--format", "-f", metavar="FORMAT", help="csv, json or jsonl.")
     ] = ExportFormat.csv,
     raw: Annotated[
         bool,

@@ -63,7 +63,10 @@ def summary(
 @app.command("actor")
 def actor(
     name: Annotated[
-        str, typer.Argument(help="Actor id, name or alias.", autocompletion=actor_names)
+        str,
+        typer.Argument(
+            metavar="ACTOR", help="Actor id, name or alias.", autocompletion=actor_names
+        ),
     ],
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -86,7 +89,10 @@ def actor(
 @app.command("source")
 def source(
     name: Annotated[
-        str, typer.Argument(help="Source id, URL or title.", autocompletion=source_titles)
+        str,
+        typer.Argument(
+            metavar="SOURCE", help="Source id, URL or title.", autocompletion=source_titles
+        ),
     ],
     fmt: FormatOption = Format.table,
 ) -> None:

@@ -9,7 +9,8 @@ from tracker.cli.common import Format, FormatOption, emit_rows, session
 
 def search(
     text: Annotated[
-        list[str], typer.Argument(help="Words to find (all must match; taken literally).")
+        list[str],
+        typer.Argument(metavar="TEXT", help="Words to find (all must match; taken literally)."),
     ],
     limit: Annotated[int, typer.Option(help="At most this many results, best first.")] = 20,
     fmt: FormatOption = Format.table,

@@ -19,16 +19,20 @@ from tracker.vocab import SourceKind
 app = group("Record and look up sources (where claims appear).")
 
 SourceRef = Annotated[
-    str, typer.Argument(help="Source id, URL or title.", autocompletion=source_titles)
+    str,
+    typer.Argument(metavar="SOURCE", help="Source id, URL or title.", autocompletion=source_titles),
 ]
 Publisher = Annotated[
     str | None,
     typer.Option(help="Publishing actor (created if new).", autocompletion=actor_names),
 ]
-Authors = Annotated[list[str] | None, typer.Option("--author", help="An author (repeatable).")]
+Authors = Annotated[
+    list[str] | None, typer.Option("--author", metavar="NAME", help="An author (repeatable).")
+]
 Url = Annotated[str | None, typer.Option(help="http(s) URL of the source.")]
 Published = Annotated[
-    str | None, typer.Option("--date", help="Publication date: YYYY, YYYY-MM or YYYY-MM-DD.")
+    str | None,
+    typer.Option("--date", metavar="DATE", help="Publication date: YYYY, YYYY-MM or YYYY-MM-DD."),
 ]
 Retrieved = Annotated[str | None, typer.Option(help="When it was retrieved (a date).")]
 Reliability = Annotated[
@@ -41,7 +45,7 @@ COLUMNS = ["id", "title", "kind", "publisher", "published", "reliability", "url"
 
 @app.command("add")
 def add(
-    title: Annotated[str, typer.Argument(help="The source's title.")],
+    title: Annotated[str, typer.Argument(metavar="TITLE", help="The source's title.")],
     publisher: Publisher = None,
     author: Authors = None,
     url: Url = None,
