@@ -62,8 +62,30 @@ def name_key(value: str) -> str:
     return _SPACES.sub(" ", value).strip()
 
 
+# Several actors or tags share one cell of the flat format, separated by this.
+LIST_SEPARATOR = ";"
+
+
+def _no_separator(value: str, field: str) -> str:
+    if LIST_SEPARATOR in value:
+        raise InvalidInput(f"{field} {value!r} contains {LIST_SEPARATOR!r}, which separates lists")
+    return value
+
+
+def clean_actor_name(value: str, field: str = "actor name") -> str:
+    return _no_separator(clean_name(value, field), field)
+
+
 def clean_tag(value: str) -> str:
-    return _SPACES.sub("-", clean(value, "tag", limit=MAX_TAG, multiline=False).casefold())
+    tag = _SPACES.sub("-", clean(value, "tag", limit=MAX_TAG, multiline=False).casefold())
+    return _no_separator(tag, "tag")
+
+
+def split_list(value: str | None) -> list[str]:
+    """`a; b;; c` -> ['a', 'b', 'c']."""
+    if not value:
+        return []
+    return [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]
 
 
 def clean_url(value: str) -> str:

@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from tracker import __version__
-from tracker.cli import actor, claim, db, export, report, source
+from tracker.cli import actor, claim, db, export, imports, report, source
 from tracker.cli.common import set_db
 from tracker.cli.search import search
 from tracker.errors import EXIT_IOERR, TrackerError
@@ -52,6 +52,7 @@ app.add_typer(actor.app, name="actor")
 app.add_typer(source.app, name="source")
 app.command("search")(search)
 app.add_typer(report.app, name="report")
+app.add_typer(imports.app, name="import")
 app.add_typer(export.app, name="export")
 app.add_typer(db.app, name="db")
 

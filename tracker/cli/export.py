@@ -1,6 +1,7 @@
 """tracker export ...: claim reports for colleagues (CSV for spreadsheets) and for programs."""
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -39,6 +40,13 @@ def claims(
         bool,
         typer.Option(help="For programs: no byte-order mark and no formula guards in CSV cells."),
     ] = False,
+    flat: Annotated[
+        bool,
+        typer.Option(
+            help="The flat import format instead: one row per (claim, source) appearance, "
+            "raw values, ready for `tracker import claims`."
+        ),
+    ] = False,
     by: By = None,
     about: About = None,
     source: Sources = None,
@@ -56,6 +64,7 @@ def claims(
 
     Example: tracker export claims -o claims.csv --about China
     """
+    from tracker.services import flat as flat_format
     from tracker.services.claim_report import COLUMNS, claim_rows
     from tracker.services.export import write_csv, write_json, write_jsonl
 
@@ -71,12 +80,40 @@ def claims(
         limit=None,
     )
     with session(write=False) as s, output_stream(output) as out:
-        rows = claim_rows(s, filters)
+        if flat:
+            # Raw by design: guards or a BOM would change the data on the way back in.
+            rows = flat_format.flat_rows(s, filters)
+            columns, safe, bom = flat_format.COLUMNS, False, False
+        else:
+            rows = claim_rows(s, filters)
+            columns, safe, bom = COLUMNS, not raw, not raw
         if fmt is ExportFormat.csv:
-            n = write_csv(rows, out, COLUMNS, safe=not raw, bom=not raw)
+            n = write_csv(rows, out, columns, safe=safe, bom=bom)
         elif fmt is ExportFormat.jsonl:
             n = write_jsonl(rows, out)
         else:
             n = write_json(rows, out)
     if output != "-":
-        say(f"exported {n} claims to {output}")
+        say(f"exported {n} {'rows' if flat else 'claims'} to {output}")
+
+
+@app.command("all")
+def all_(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="A new or empty folder.")],
+) -> None:
+    """Dump the whole database (every table, ids and history) as JSON Lines files.
+
+    `tracker import all DIR` restores it into an empty database, SQLite or PostgreSQL.
+
+    Example: tracker export all backup-2026-11-26
+    """
+    from tracker.cli.common import open_db
+    from tracker.services.dump import export_all
+
+    database = open_db()
+    try:
+        with database.connect() as conn:
+            counts = export_all(conn, folder)
+    finally:
+        database.close()
+    say(f"exported {sum(counts.values()):,} rows from {len(counts)} tables to {folder}")

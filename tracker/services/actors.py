@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import Conflict, InvalidInput, NotFound
 from tracker.models import Actor, ActorName, Appearance, Claim, ClaimSubject, Source
 from tracker.services.common import notify, parse_id, record
-from tracker.text import clean_name, clean_optional, name_key
+from tracker.text import clean_actor_name, clean_optional, name_key
 from tracker.vocab import ActorKind
 
 NEAR_MISS_CUTOFF = 0.8
@@ -82,7 +82,7 @@ def add_actor(
     aliases: Sequence[str] = (),
     description: str | None = None,
 ) -> Actor:
-    name = clean_name(name, "actor name")
+    name = clean_actor_name(name)
     actor = Actor(
         name=name,
         kind=ActorKind(kind).value,
@@ -92,7 +92,7 @@ def add_actor(
     session.add(actor)
     session.flush()
     for alias in aliases:
-        _claim_name(session, actor, clean_name(alias, "alias"), False)
+        _claim_name(session, actor, clean_actor_name(alias, "alias"), False)
     session.flush()
     record(session, "actor", actor.id, "created", {"name": name, "aliases": actor.aliases})
     return actor
@@ -111,7 +111,7 @@ def edit_actor(
     actor = resolve_actor(session, ref)
     changes: dict[str, Any] = {}
     if name is not None:
-        name = clean_name(name, "actor name")
+        name = clean_actor_name(name)
         if name != actor.name:
             primary = next(n for n in actor.names if n.is_primary)
             if name_key(name) != primary.key:
@@ -132,7 +132,7 @@ def edit_actor(
             changes["description"] = [actor.description, new_description]
             actor.description = new_description
     for alias in add_aliases:
-        alias = clean_name(alias, "alias")
+        alias = clean_actor_name(alias, "alias")
         if name_key(alias) not in {n.key for n in actor.names}:
             _claim_name(session, actor, alias, False)
             changes.setdefault("aliases_added", []).append(alias)

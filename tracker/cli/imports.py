@@ -1,0 +1,141 @@
+"""tracker import ...: claims in bulk from the flat format, or a whole database dump."""
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tracker.cli.common import group, output_stream, say, session
+
+app = group("Import claims in bulk (CSV, JSON Lines) or restore a database dump.")
+
+
+class ImportFormat(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+def _format(file: str, given: ImportFormat | None) -> str:
+    if given is not None:
+        return given.value
+    return "jsonl" if file.lower().endswith((".jsonl", ".ndjson")) else "csv"
+
+
+@app.command("claims")
+def claims(
+    file: Annotated[str, typer.Argument(metavar="FILE", help="Flat claim file, or - for stdin.")],
+    fmt: Annotated[
+        ImportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="csv or jsonl (default: by extension, else csv).",
+        ),
+    ] = None,
+    ignore_extra: Annotated[
+        bool, typer.Option(help="Ignore columns the flat format does not have.")
+    ] = False,
+    skip_invalid: Annotated[
+        str | None,
+        typer.Option(
+            metavar="FILE", help="Import the good rows; write the bad ones, with a reason, to FILE."
+        ),
+    ] = None,
+) -> None:
+    """Import claims from the flat format: one row per (claim, source) appearance.
+
+    Columns: text, claimant, quote, stated, about, tags, verdict, note, credibility, source,
+    source_url, source_publisher, source_date, source_kind (only text and claimant required;
+    about and tags separate several values with ;). Rows with the same claimant and text are one
+    claim. All or nothing: any bad row imports nothing, unless --skip-invalid. Importing the
+    same file again changes nothing.
+
+    Example: tracker import claims newsroom-sheet.csv --skip-invalid rejected.csv
+    """
+    from tracker.services.flat import Reader
+    from tracker.services.importer import import_flat
+
+    name = "stdin" if file == "-" else file
+    if file != "-" and not Path(file).is_file():
+        raise typer.BadParameter(f"no such file: {file!r}", param_hint="FILE")
+    stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
+    try:
+        reader = Reader(stream, name, _format(file, fmt), ignore_extra=ignore_extra)
+        total = Path(file).stat().st_size if file != "-" else None
+        with _progress(total) as tick, session() as s:
+            if skip_invalid:
+                with output_stream(skip_invalid) as rejects:
+                    report = import_flat(
+                        s,
+                        reader,
+                        name=name,
+                        rejects=rejects,
+                        progress=lambda rows: tick(rows, reader.bytes_read),
+                    )
+            else:
+                report = import_flat(
+                    s, reader, name=name, progress=lambda rows: tick(rows, reader.bytes_read)
+                )
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    say(f"imported {name}: {report.summary()}")
+    if report.rows_skipped and skip_invalid:
+        say(f"{report.rows_skipped:,} rejected rows written to {skip_invalid}")
+
+
+class _progress:
+    """A progress bar on stderr (rows, rate, ETA) when stderr is a terminal; else nothing."""
+
+    def __init__(self, total_bytes: int | None) -> None:
+        self.total = total_bytes
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not sys.stderr.isatty():
+            return lambda rows, done: None
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            TextColumn("{task.fields[rows]:>12,} rows"),
+            BarColumn(),
+            TextColumn("{task.fields[rate]:>8,.0f} rows/s"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.bar.start()
+        task = self.bar.add_task("import", total=self.total, rows=0, rate=0.0)
+
+        def tick(rows: int, done: int) -> None:
+            elapsed = self.bar.tasks[0].elapsed or 1e-9
+            self.bar.update(task, completed=done, rows=rows, rate=rows / elapsed)
+
+        return tick
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@app.command("all")
+def all_(
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="A folder written by `export all`.")
+    ],
+) -> None:
+    """Restore a whole-database dump into an empty database, keeping every id.
+
+    This is also how a database moves between SQLite and PostgreSQL.
+
+    Example: TRACKER_DB=postgresql+psycopg://tracker@dbhost/newsroom tracker import all backup
+    """
+    from tracker.services.dump import import_all
+
+    with session() as s:
+        counts = import_all(s.connection(), folder)
+    say(f"restored {sum(counts.values()):,} rows into {len(counts)} tables from {folder}")

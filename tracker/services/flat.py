@@ -1,0 +1,340 @@
+"""The flat claim format: one row per (claim, source) appearance, as CSV or JSON Lines.
+
+Columns: text, claimant, quote, stated, about, tags, verdict, note, credibility, source,
+source_url, source_publisher, source_date, source_kind. Only `text` and `claimant` are required;
+`about` and `tags` hold several values separated by `;`. Reading is streamed line by line, so
+every problem can be named with its file, line and column.
+"""
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.dates import parse_optional_date
+from tracker.errors import InvalidInput
+from tracker.models import Actor, Appearance, Source
+from tracker.services.claim_report import BATCH, ClaimFilter, claim_rows
+from tracker.text import (
+    MAX_TEXT,
+    clean,
+    clean_actor_name,
+    clean_name,
+    clean_optional,
+    clean_tag,
+    clean_url,
+    name_key,
+    split_list,
+)
+from tracker.vocab import SourceKind, Verdict
+
+COLUMNS = [
+    "text",
+    "claimant",
+    "quote",
+    "stated",
+    "about",
+    "tags",
+    "verdict",
+    "note",
+    "credibility",
+    "source",
+    "source_url",
+    "source_publisher",
+    "source_date",
+    "source_kind",
+]
+REQUIRED = ("text", "claimant")
+# A field longer than this makes a file unreadable (the csv module's own guard); fields that fit
+# but exceed the text limits (tracker.text) are bad rows.
+MAX_FIELD = 1_000_000
+
+
+class FileError(InvalidInput):
+    """The file as a whole cannot be read: nothing is imported."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str | None
+    value: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", column {self.column!r}" if self.column else "")
+        return f"{where}: {self.reason}"
+
+
+class BadRow(Exception):
+    def __init__(self, error: RowError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@dataclass(slots=True)
+class FlatRow:
+    """One validated row, names cleaned and their match keys computed."""
+
+    line: int
+    text: str
+    claimant: str
+    quote: str | None = None
+    stated: str | None = None
+    about: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    verdict: str | None = None
+    note: str | None = None
+    credibility: int | None = None
+    source: str | None = None
+    source_url: str | None = None
+    source_publisher: str | None = None
+    source_date: str | None = None
+    source_kind: str = SourceKind.other.value
+
+
+class Reader:
+    """Records from a flat file, with their line numbers; raises FileError on a broken file."""
+
+    def __init__(self, stream: IO[bytes], name: str, fmt: str, *, ignore_extra: bool = False):
+        self.stream = stream
+        self.name = name
+        self.fmt = fmt
+        self.ignore_extra = ignore_extra
+        self.bytes_read = 0
+        self.line = 0
+        self.header: list[str] = []
+
+    def fail(self, reason: str, line: int | None = None) -> FileError:
+        where = f", line {line or self.line}" if (line or self.line) else ""
+        return FileError(f"{self.name}{where}: {reason}")
+
+    def _lines(self) -> Iterator[str]:
+        for raw in self.stream:
+            self.line += 1
+            self.bytes_read += len(raw)
+            if self.line == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if b"\x00" in raw:
+                raise self.fail("contains a NUL byte; is this a text file?")
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise self.fail(
+                    f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+                    "save the file as UTF-8"
+                ) from None
+
+    def _check_header(self, header: list[str]) -> None:
+        header = [h.strip() for h in header]
+        if not any(header):
+            raise self.fail("the header row is empty", 1)
+        duplicates = sorted({h for h in header if header.count(h) > 1})
+        if duplicates:
+            raise self.fail(f"the header repeats {', '.join(map(repr, duplicates))}", 1)
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            raise self.fail(
+                f"the header lacks the required column {', '.join(map(repr, missing))} "
+                f"(columns: {', '.join(COLUMNS)})",
+                1,
+            )
+        extra = [h for h in header if h not in COLUMNS]
+        if extra and not self.ignore_extra:
+            raise self.fail(
+                f"unknown column {', '.join(map(repr, extra))}; the flat format has "
+                f"{', '.join(COLUMNS)} (or pass --ignore-extra)",
+                1,
+            )
+        self.header = header
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        if self.fmt == "jsonl":
+            yield from self._jsonl()
+        else:
+            yield from self._csv()
+        if self.line == 0:
+            raise self.fail("is empty")
+
+    def _csv(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        csv.field_size_limit(MAX_FIELD)
+        reader = csv.reader(self._lines(), strict=True)
+        start = 1
+        try:
+            for fields in reader:
+                if not self.header:
+                    self._check_header(fields)
+                    start = self.line + 1
+                    continue
+                line, start = start, self.line + 1
+                if not any(f.strip() for f in fields):
+                    continue  # a blank line
+                if len(fields) != len(self.header):
+                    reason = f"has {len(fields)} fields; the header has {len(self.header)}"
+                    yield line, {"__error__": reason}
+                    continue
+                yield line, dict(zip(self.header, fields, strict=True))
+        except csv.Error as exc:
+            reason = str(exc)
+            if "unexpected end of data" in reason or "EOF" in reason:
+                reason = f"a quoted field opened on line {start} is never closed"
+            raise self.fail(reason) from None
+        if not self.header and self.line:
+            raise self.fail("has no header row")
+
+    def _jsonl(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        for text in self._lines():
+            if not text.strip():
+                continue
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield (
+                    self.line,
+                    {"__error__": f"is not valid JSON: {exc.msg} at column {exc.colno}"},
+                )
+                continue
+            if not isinstance(record, dict):
+                yield self.line, {"__error__": "is not a JSON object"}
+                continue
+            if not self.header:
+                self.header = list(COLUMNS)
+            unknown = [k for k in record if k not in COLUMNS]
+            if unknown and not self.ignore_extra:
+                yield self.line, {"__error__": f"has unknown key {', '.join(map(repr, unknown))}"}
+                continue
+            yield self.line, record
+
+
+def _text(record: dict[str, Any], column: str) -> str | None:
+    value = record.get(column)
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, bool | dict):
+        raise InvalidInput(f"{value!r} is not a text value")
+    return str(value)
+
+
+def validate(line: int, record: dict[str, Any]) -> FlatRow:
+    """A FlatRow, or BadRow naming the first column that is wrong."""
+    if "__error__" in record:
+        raise BadRow(RowError(line, None, None, record["__error__"]))
+    column = "text"
+    try:
+        text = clean(_text(record, "text") or "", "text", limit=MAX_TEXT)
+        column = "claimant"
+        claimant = clean_actor_name(_text(record, "claimant") or "", "claimant")
+        column = "quote"
+        row = FlatRow(line=line, text=text, claimant=claimant)
+        row.quote = clean_optional(_text(record, "quote"), "quote")
+        column = "stated"
+        row.stated = parse_optional_date(_text(record, "stated"), "date")
+        column = "about"
+        row.about = [clean_actor_name(a, "actor") for a in split_list(_text(record, "about"))]
+        column = "tags"
+        row.tags = [clean_tag(t) for t in split_list(_text(record, "tags"))]
+        column = "verdict"
+        verdict = (_text(record, "verdict") or "").strip()
+        if verdict:
+            if verdict not in {v.value for v in Verdict}:
+                raise InvalidInput(
+                    f"{verdict!r} is not a verdict ({', '.join(v.value for v in Verdict)})"
+                )
+            row.verdict = verdict
+        column = "note"
+        row.note = clean_optional(_text(record, "note"), "note")
+        column = "credibility"
+        grade = (_text(record, "credibility") or "").strip()
+        if grade:
+            if grade not in {"1", "2", "3", "4", "5", "6"}:
+                raise InvalidInput(f"{grade!r} is not a credibility grade (1-6)")
+            row.credibility = int(grade)
+        column = "source"
+        source = (_text(record, "source") or "").strip()
+        column = "source_url"
+        url = (_text(record, "source_url") or "").strip()
+        row.source_url = clean_url(url) if url else None
+        if source or url:
+            column = "source"
+            row.source = clean_name(source or url, "source title")
+            column = "source_publisher"
+            publisher = (_text(record, "source_publisher") or "").strip()
+            row.source_publisher = clean_actor_name(publisher, "publisher") if publisher else None
+            column = "source_date"
+            row.source_date = parse_optional_date(_text(record, "source_date"), "date")
+            column = "source_kind"
+            kind = (_text(record, "source_kind") or "").strip() or SourceKind.other.value
+            if kind not in {k.value for k in SourceKind}:
+                raise InvalidInput(
+                    f"{kind!r} is not a source kind ({', '.join(k.value for k in SourceKind)})"
+                )
+            row.source_kind = kind
+        else:
+            for other in ("source_publisher", "source_date"):
+                if (_text(record, other) or "").strip():
+                    column = other
+                    raise InvalidInput("given without a source or source_url")
+    except InvalidInput as exc:
+        raise BadRow(RowError(line, column, _text(record, column), str(exc))) from None
+    return row
+
+
+def flat_rows(session: Session, filters: ClaimFilter | None = None) -> Iterator[dict[str, Any]]:
+    """The flat format, one row per appearance (one row for a claim with none), in claim id and
+    appearance order: a stable order, so export -> import -> export gives the same bytes."""
+    pending: list[dict[str, Any]] = []
+    for claim in claim_rows(session, filters):
+        pending.append(claim)
+        if len(pending) >= BATCH:
+            yield from _expand(session, pending)
+            pending = []
+    if pending:
+        yield from _expand(session, pending)
+
+
+def _expand(session: Session, claims: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    ids = [c["id"] for c in claims]
+    appearances: dict[int, list[Any]] = {}
+    for row in session.execute(
+        select(
+            Appearance.claim_id,
+            Source.title,
+            Source.url,
+            Actor.name,
+            Source.published,
+            Source.kind,
+        )
+        .join(Source, Source.id == Appearance.source_id)
+        .outerjoin(Actor, Actor.id == Source.publisher_id)
+        .where(Appearance.claim_id.in_(ids))
+        .order_by(Appearance.claim_id, Appearance.position)
+    ):
+        appearances.setdefault(row[0], []).append(row[1:])
+    for claim in claims:
+        base = {
+            "text": claim["text"],
+            "claimant": claim["claimant"],
+            "quote": claim["quote"],
+            "stated": claim["stated"],
+            "about": "; ".join(sorted(claim["about"], key=name_key)),
+            "tags": "; ".join(claim["tags"]),
+            "verdict": claim["verdict"],
+            "note": claim["note"],
+            "credibility": claim["credibility"],
+        }
+        found = appearances.get(claim["id"]) or [(None, None, None, None, None)]
+        for title, url, publisher, published, kind in found:
+            yield {
+                **base,
+                "source": title,
+                "source_url": url,
+                "source_publisher": publisher,
+                "source_date": published,
+                "source_kind": kind,
+            }

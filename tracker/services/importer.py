@@ -1,0 +1,474 @@
+"""Bulk import of the flat claim format, all or nothing, in one transaction.
+
+Rows are validated and staged as they stream in (actors and sources, which are few, are found or
+created on the way through small caches); claims, appearances, subjects, tags, verdicts and
+history are then written with a handful of set-based statements, so Python's memory stays flat
+whatever the file's size and the database does the heavy joining.
+
+Rows with the same claimant and the same normalized text are one claim; each row adds its source
+as another appearance. Existing claims keep their fields: an import adds what is new
+(appearances, subjects, tags, a different verdict), so importing the same file twice changes
+nothing the second time.
+"""
+
+import csv
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import IO, Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from tracker.errors import InvalidInput
+from tracker.models import (
+    Actor,
+    ActorName,
+    Appearance,
+    Claim,
+    ClaimSubject,
+    ClaimTag,
+    HistoryEntry,
+    Source,
+    UTCDateTime,
+    VerdictEntry,
+    new_uid,
+    now,
+)
+from tracker.services.claims import text_hash
+from tracker.services.common import current_user
+from tracker.services.flat import COLUMNS, BadRow, FlatRow, RowError, validate
+from tracker.text import name_key
+from tracker.vocab import Status
+
+MAX_LISTED = 20
+STAGE_BATCH = 5000
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    claims_created: int = 0
+    claims_updated: int = 0
+    appearances_added: int = 0
+    actors_created: int = 0
+    sources_created: int = 0
+    rows_skipped: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"{self.rows:,} rows: {self.claims_created:,} claims created, "
+            f"{self.claims_updated:,} updated, {self.appearances_added:,} appearances added, "
+            f"{self.actors_created:,} actors and {self.sources_created:,} sources created, "
+            f"{self.rows_skipped:,} rows skipped"
+        )
+
+
+class ImportRejected(InvalidInput):
+    """The file has bad rows; nothing was imported."""
+
+    def __init__(self, name: str, errors: list[RowError], total: int) -> None:
+        listed = "; ".join(str(e) for e in errors)
+        more = f"; and {total - len(errors)} more" if total > len(errors) else ""
+        rows = "row is" if total == 1 else "rows are"
+        super().__init__(f"{name}: {total} {rows} invalid, nothing imported: {listed}{more}")
+        self.errors = errors
+        self.total = total
+
+
+_stage_meta = MetaData()
+stage_row = Table(
+    "import_row",
+    _stage_meta,
+    Column("line", Integer, primary_key=True),
+    Column("claimant_id", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("text_hash", String(64), nullable=False),
+    Column("quote", Text),
+    Column("stated", String(10)),
+    Column("note", Text),
+    Column("credibility", Integer),
+    Column("verdict", String(20)),
+    Column("source_id", Integer),
+    Column("claim_id", Integer),
+    prefixes=["TEMPORARY"],
+)
+stage_about = Table(
+    "import_about",
+    _stage_meta,
+    Column("line", Integer, nullable=False),
+    Column("actor_id", Integer, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+stage_tag = Table(
+    "import_tag",
+    _stage_meta,
+    Column("line", Integer, nullable=False),
+    Column("tag", String(100), nullable=False),
+    prefixes=["TEMPORARY"],
+)
+# Existing claims the import changes, for their history entries.
+stage_touched = Table(
+    "import_touched",
+    _stage_meta,
+    Column("claim_id", Integer, primary_key=True),
+    prefixes=["TEMPORARY"],
+)
+STAGES = (stage_row, stage_about, stage_tag, stage_touched)
+
+
+def uuid_sql(dialect: str) -> Any:
+    """A random UUID (version 4 layout) computed by the database, for rows made in bulk."""
+    if dialect == "postgresql":
+        return literal_column("gen_random_uuid()::text")
+    return literal_column(
+        "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || "
+        "substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || "
+        "substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))"
+    )
+
+
+class _Resolver:
+    """Actors and sources by normalized name, created on first sight; cached for the import."""
+
+    def __init__(self, session: Session, report: ImportReport) -> None:
+        self.session = session
+        self.report = report
+        self.actors: dict[str, int] = {}
+        self.sources: dict[tuple[str, str | None], int] = {}
+
+    def actor(self, name: str) -> int:
+        key = name_key(name)
+        found = self.actors.get(key)
+        if found is None:
+            found = self.session.scalar(select(ActorName.actor_id).where(ActorName.key == key))
+            if found is None:
+                at = now()
+                found = self.session.execute(
+                    insert(Actor)
+                    .values(uid=new_uid(), name=name, kind="other", created_at=at, updated_at=at)
+                    .returning(Actor.id)
+                ).scalar_one()
+                self.session.execute(
+                    insert(ActorName).values(actor_id=found, name=name, key=key, is_primary=True)
+                )
+                self.report.actors_created += 1
+            self.actors[key] = found
+        return found
+
+    def source(self, row: FlatRow) -> int:
+        assert row.source is not None
+        key = (name_key(row.source), row.source_url)
+        found = self.sources.get(key)
+        if found is None:
+            found = self.session.scalar(
+                select(func.min(Source.id)).where(
+                    Source.title_key == key[0],
+                    Source.url == row.source_url if row.source_url else Source.url.is_(None),
+                )
+            )
+            if found is None:
+                publisher = self.actor(row.source_publisher) if row.source_publisher else None
+                at = now()
+                found = self.session.execute(
+                    insert(Source)
+                    .values(
+                        uid=new_uid(),
+                        title=row.source,
+                        title_key=key[0],
+                        kind=row.source_kind,
+                        publisher_id=publisher,
+                        authors=[],
+                        url=row.source_url,
+                        published=row.source_date,
+                        created_at=at,
+                        updated_at=at,
+                    )
+                    .returning(Source.id)
+                ).scalar_one()
+                self.report.sources_created += 1
+            self.sources[key] = found
+        return found
+
+
+def import_flat(
+    session: Session,
+    records: Iterable[tuple[int, dict[str, Any]]],
+    *,
+    name: str,
+    rejects: IO[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import flat records; bad rows abort the whole import unless `rejects` takes them."""
+    report = ImportReport()
+    conn = session.connection()
+    dialect = conn.dialect.name
+    for table in STAGES:
+        table.drop(conn, checkfirst=True)
+        table.create(conn)
+    resolver = _Resolver(session, report)
+    errors: list[RowError] = []
+    bad = 0
+    reject_writer = None
+    if rejects is not None:
+        reject_writer = csv.writer(rejects, lineterminator="\r\n")
+        reject_writer.writerow(["line", *COLUMNS, "reason"])
+    rows: list[dict[str, Any]] = []
+    about: list[dict[str, Any]] = []
+    tags: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if rows:
+            conn.execute(insert(stage_row), rows)
+        if about:
+            conn.execute(insert(stage_about), about)
+        if tags:
+            conn.execute(insert(stage_tag), tags)
+        rows.clear()
+        about.clear()
+        tags.clear()
+
+    for line, record in records:
+        report.rows += 1
+        if progress is not None and report.rows % 1000 == 0:
+            progress(report.rows)
+        try:
+            row = validate(line, record)
+        except BadRow as exc:
+            bad += 1
+            if reject_writer is not None:
+                reject_writer.writerow(
+                    [line, *(record.get(c, "") for c in COLUMNS), exc.error.reason]
+                )
+            elif len(errors) < MAX_LISTED:
+                errors.append(exc.error)
+            continue
+        if bad and reject_writer is None:
+            continue  # the import will be refused; keep reading only to report every bad row
+        claimant_id = resolver.actor(row.claimant)
+        rows.append(
+            {
+                "line": line,
+                "claimant_id": claimant_id,
+                "text": row.text,
+                "text_hash": text_hash(row.text),
+                "quote": row.quote,
+                "stated": row.stated,
+                "note": row.note,
+                "credibility": row.credibility,
+                "verdict": row.verdict,
+                "source_id": resolver.source(row) if row.source else None,
+                "claim_id": None,
+            }
+        )
+        about.extend({"line": line, "actor_id": resolver.actor(a)} for a in row.about)
+        tags.extend({"line": line, "tag": t} for t in row.tags)
+        if len(rows) >= STAGE_BATCH:
+            flush()
+    if bad and reject_writer is None:
+        raise ImportRejected(name, errors, bad)
+    report.rows_skipped = bad
+    flush()
+    _merge(session, report, dialect, name)
+    for table in STAGES:
+        table.drop(conn)
+    return report
+
+
+def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> None:
+    conn = session.connection()
+    at = now()
+    first_claim = (conn.execute(select(func.max(Claim.id))).scalar() or 0) + 1
+    s = stage_row
+    first_lines = select(func.min(s.c.line)).group_by(s.c.claimant_id, s.c.text_hash)
+    new_claims = (
+        select(
+            uuid_sql(dialect),
+            s.c.text,
+            s.c.text_hash,
+            s.c.quote,
+            s.c.claimant_id,
+            s.c.stated,
+            s.c.note,
+            s.c.credibility,
+            literal(Status.unreviewed.value),
+            bindparam("at", at, type_=UTCDateTime),
+            bindparam("at2", at, type_=UTCDateTime),
+        )
+        .where(
+            s.c.line.in_(first_lines),
+            ~exists().where(Claim.claimant_id == s.c.claimant_id, Claim.text_hash == s.c.text_hash),
+        )
+        .order_by(s.c.line)
+    )
+    report.claims_created = conn.execute(
+        insert(Claim).from_select(
+            [
+                "uid",
+                "text",
+                "text_hash",
+                "quote",
+                "claimant_id",
+                "stated",
+                "note",
+                "credibility",
+                "status",
+                "created_at",
+                "updated_at",
+            ],
+            new_claims,
+        )
+    ).rowcount
+    conn.execute(
+        update(s).values(
+            claim_id=select(Claim.id)
+            .where(Claim.claimant_id == s.c.claimant_id, Claim.text_hash == s.c.text_hash)
+            .scalar_subquery()
+        )
+    )
+    touched = stage_touched.c.claim_id
+
+    def touch(new_rows: Any) -> None:
+        conn.execute(
+            insert(stage_touched).from_select(
+                ["claim_id"],
+                select(new_rows.c.claim_id)
+                .distinct()
+                .where(
+                    new_rows.c.claim_id < first_claim,
+                    ~exists().where(touched == new_rows.c.claim_id),
+                ),
+            )
+        )
+
+    # Appearances: each (claim, source) once, positions after any the claim already has.
+    firsts = (
+        select(func.min(s.c.line))
+        .where(s.c.source_id.is_not(None))
+        .group_by(s.c.claim_id, s.c.source_id)
+    )
+    already = (
+        select(func.max(Appearance.position))
+        .where(Appearance.claim_id == s.c.claim_id)
+        .scalar_subquery()
+    )
+    position = func.coalesce(already, -1) + func.row_number().over(
+        partition_by=s.c.claim_id, order_by=s.c.line
+    )
+    new_appearances = (
+        select(s.c.claim_id, s.c.source_id, position).where(
+            s.c.line.in_(firsts),
+            ~exists().where(
+                Appearance.claim_id == s.c.claim_id, Appearance.source_id == s.c.source_id
+            ),
+        )
+    ).subquery()
+    touch(new_appearances)
+    report.appearances_added = conn.execute(
+        insert(Appearance).from_select(
+            ["claim_id", "source_id", "position"], select(new_appearances)
+        )
+    ).rowcount
+
+    a = stage_about
+    new_subjects = (
+        select(s.c.claim_id, a.c.actor_id)
+        .join(s, s.c.line == a.c.line)
+        .where(
+            ~exists().where(
+                ClaimSubject.claim_id == s.c.claim_id, ClaimSubject.actor_id == a.c.actor_id
+            )
+        )
+        .distinct()
+    ).subquery()
+    touch(new_subjects)
+    conn.execute(insert(ClaimSubject).from_select(["claim_id", "actor_id"], select(new_subjects)))
+
+    t = stage_tag
+    new_tags = (
+        select(s.c.claim_id, t.c.tag)
+        .join(s, s.c.line == t.c.line)
+        .where(~exists().where(ClaimTag.claim_id == s.c.claim_id, ClaimTag.tag == t.c.tag))
+        .distinct()
+    ).subquery()
+    touch(new_tags)
+    conn.execute(insert(ClaimTag).from_select(["claim_id", "tag"], select(new_tags)))
+
+    # Verdicts: the first row of each claim that names one; added only if it differs.
+    verdict_lines = (
+        select(func.min(s.c.line)).where(s.c.verdict.is_not(None)).group_by(s.c.claim_id)
+    )
+    changed = (
+        select(s.c.claim_id, s.c.verdict)
+        .join(Claim, Claim.id == s.c.claim_id)
+        .where(s.c.line.in_(verdict_lines), Claim.verdict.is_distinct_from(s.c.verdict))
+    ).subquery()
+    touch(changed)
+    user = current_user()
+    conn.execute(
+        insert(VerdictEntry).from_select(
+            ["uid", "claim_id", "verdict", "reviewer", "note", "created_at"],
+            select(
+                uuid_sql(dialect),
+                changed.c.claim_id,
+                changed.c.verdict,
+                literal(user, String),
+                literal(f"imported from {name}", Text),
+                bindparam("at3", at, type_=UTCDateTime),
+            ),
+        )
+    )
+    latest = (
+        select(VerdictEntry.verdict)
+        .where(VerdictEntry.claim_id == Claim.id)
+        .order_by(VerdictEntry.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    conn.execute(
+        update(Claim)
+        .where(Claim.id.in_(select(changed.c.claim_id)))
+        .values(verdict=latest, status=Status.reviewed.value, updated_at=at)
+    )
+    conn.execute(update(Claim).where(Claim.id.in_(select(touched))).values(updated_at=at))
+    report.claims_updated = conn.execute(
+        select(func.count()).select_from(stage_touched)
+    ).scalar_one()
+
+    # History: one entry per created claim and per existing claim the import changed.
+    def history(action: str, ids: Any) -> None:
+        conn.execute(
+            insert(HistoryEntry).from_select(
+                ["uid", "entity", "entity_id", "action", "changes", "by", "at"],
+                select(
+                    uuid_sql(dialect),
+                    literal("claim", String),
+                    Claim.id,
+                    literal(action, String),
+                    literal({"via": "import", "file": name}, JSON),
+                    literal(user, String),
+                    bindparam(f"at_{action}", at, type_=UTCDateTime),
+                )
+                .where(ids)
+                .order_by(Claim.id),
+            )
+        )
+
+    history("created", Claim.id >= first_claim)
+    if report.claims_updated:
+        history("edited", Claim.id.in_(select(touched)))
