@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 # The newest migration in migrations/versions; a test keeps the two in step.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 BUSY_TIMEOUT_MS = 5000
 ENV_VAR = "TRACKER_DB"
 
@@ -168,20 +169,57 @@ def stored_revision(conn: Connection) -> str | None:
     return conn.execute(_REVISION_QUERY).scalar() if _has_version(conn) else None
 
 
-def open_database(db: str | None = None, *, migrate: bool = True) -> Database:
-    """Open the database named by `db` (or TRACKER_DB, or the default), upgrading it if needed."""
+def open_database(
+    db: str | None = None,
+    *,
+    migrate: bool = True,
+    notify: Callable[[str], None] | None = None,
+) -> Database:
+    """Open the database named by `db` (or TRACKER_DB, or the default), upgrading it if needed.
+
+    Before an existing SQLite database with data is upgraded, a backup is written next to it
+    (and `notify` told where); it is removed once the upgrade has committed.
+    """
     url = resolve_url(db if db is not None else os.environ.get(ENV_VAR))
     engine = make_engine(url)
     database = Database(url, engine)
     try:
         with engine.connect() as conn:
             revision = stored_revision(conn)
+            has_data = revision is not None and _has_rows(conn)
         if revision != HEAD_REVISION and migrate:
+            backup = None
+            if has_data and database.backend == "sqlite" and url.database:
+                backup = _backup_before_upgrade(database, str(revision))
+                if notify:
+                    notify(
+                        f"upgrading the schema from {revision} to {HEAD_REVISION}; "
+                        f"a backup is at {backup} until it succeeds"
+                    )
             upgrade(database)
+            if backup is not None:
+                backup.unlink()
     except DBAPIError as exc:
         engine.dispose()
         raise translate(exc, url) from exc
+    except TrackerError:
+        engine.dispose()
+        raise
     return database
+
+
+def _has_rows(conn: Connection) -> bool:
+    return conn.exec_driver_sql("SELECT 1 FROM actor LIMIT 1").first() is not None
+
+
+def _backup_before_upgrade(database: Database, revision: str) -> Path:
+    assert database.url.database
+    path = Path(database.url.database)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    target = path.with_name(f"{path.name}.before-{revision}-{stamp}.bak")
+    with database.engine.connect() as conn:
+        run_outside_transaction(conn, "VACUUM INTO ?", (str(target),))
+    return target
 
 
 _REVISION_QUERY = text("SELECT version_num FROM alembic_version")
@@ -228,7 +266,16 @@ def _pragma(conn: Connection, setting: str) -> None:
 
 def upgrade(database: Database, revision: str = "head") -> None:
     """Bring the schema to `revision` in one transaction (DDL included, on SQLite too)."""
+    _migrate(database, "upgrade", revision)
+
+
+def downgrade(database: Database, revision: str) -> None:
+    _migrate(database, "downgrade", revision)
+
+
+def _migrate(database: Database, direction: str, revision: str) -> None:
     from alembic import command
+    from alembic.util import CommandError
 
     with database.engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
@@ -238,7 +285,13 @@ def upgrade(database: Database, revision: str = "head") -> None:
             _pragma(conn, "foreign_keys = OFF")
         try:
             with conn.begin():
-                command.upgrade(alembic_config(conn), revision)
+                try:
+                    getattr(command, direction)(alembic_config(conn), revision)
+                except CommandError as exc:
+                    raise StorageError(
+                        f"cannot {direction} the schema ({exc}); is this database from a newer "
+                        "tracker? Upgrade tracker and try again"
+                    ) from None
                 if sqlite:
                     problems = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if problems:
@@ -248,10 +301,3 @@ def upgrade(database: Database, revision: str = "head") -> None:
         finally:
             if sqlite:
                 _pragma(conn, "foreign_keys = ON")
-
-
-def downgrade(database: Database, revision: str) -> None:
-    from alembic import command
-
-    with database.engine.connect() as conn, conn.begin():
-        command.downgrade(alembic_config(conn), revision)

@@ -82,6 +82,8 @@ class Actor(PublicId, Timestamps, Base):
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(20), default="other")
     description: Mapped[str | None] = mapped_column(Text)
+    # Admiralty grade of the actor as a source of information (A..F), apart from any document's.
+    reliability: Mapped[str | None] = mapped_column(String(1))
     names: Mapped[list["ActorName"]] = relationship(
         back_populates="actor", cascade="all, delete-orphan", order_by="ActorName.id"
     )

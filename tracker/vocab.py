@@ -3,6 +3,8 @@ reads these to build its options before any database code is loaded."""
 
 from enum import StrEnum
 
+from tracker.errors import InvalidInput
+
 
 class ActorKind(StrEnum):
     person = "person"
@@ -87,3 +89,16 @@ CREDIBILITY_MEANING = {
     5: "improbable",
     6: "cannot be judged",
 }
+
+
+def reliability_grade(value: str | None) -> str | None:
+    """An Admiralty reliability grade, upper-cased; blank clears it."""
+    if value is None or not value.strip():
+        return None
+    grade = value.strip().upper()
+    if grade not in Reliability.__members__:
+        raise InvalidInput(
+            f"reliability {value!r} is not a grade: use A (completely reliable) .. "
+            f"E (unreliable) or F (cannot be judged)"
+        )
+    return grade

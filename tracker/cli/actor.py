@@ -22,6 +22,10 @@ def add(
     kind: Annotated[ActorKind, typer.Option(help="What sort of actor.")] = ActorKind.other,
     alias: Annotated[list[str] | None, typer.Option(help="Another name (repeatable).")] = None,
     description: Annotated[str | None, typer.Option(help="Role or description.")] = None,
+    reliability: Annotated[
+        str | None,
+        typer.Option(help="As a source of information: A reliable .. E unreliable, F unknown."),
+    ] = None,
 ) -> None:
     """Add an actor; prints its id.
 
@@ -30,7 +34,14 @@ def add(
     from tracker.services.actors import add_actor
 
     with session() as s:
-        actor = add_actor(s, name, kind=kind, aliases=alias or [], description=description)
+        actor = add_actor(
+            s,
+            name,
+            kind=kind,
+            aliases=alias or [],
+            description=description,
+            reliability=reliability,
+        )
     say(f"added actor {actor.name!r} (#{actor.id})")
     typer.echo(actor.id)
 
@@ -70,6 +81,9 @@ def edit(
     description: Annotated[
         str | None, typer.Option(help="Role or description ('' clears).")
     ] = None,
+    reliability: Annotated[
+        str | None, typer.Option(help="Reliability grade A-F ('' clears).")
+    ] = None,
     alias: Annotated[list[str] | None, typer.Option(help="Add an alias (repeatable).")] = None,
     remove_alias: Annotated[
         list[str] | None, typer.Option(help="Remove an alias (repeatable).")
@@ -88,6 +102,7 @@ def edit(
             name=name,
             kind=kind,
             description=description,
+            reliability=reliability,
             add_aliases=alias or [],
             remove_aliases=remove_alias or [],
         )

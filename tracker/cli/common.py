@@ -56,7 +56,7 @@ def set_db(value: str | None) -> None:
 def open_db() -> Database:
     from tracker.db import open_database
 
-    return open_database(_db_option["db"])
+    return open_database(_db_option["db"], notify=say)
 
 
 def say(message: str) -> None:

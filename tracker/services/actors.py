@@ -11,7 +11,7 @@ from tracker.errors import Conflict, InvalidInput, NotFound
 from tracker.models import Actor, ActorName, Appearance, Claim, ClaimSubject, Source
 from tracker.services.common import notify, parse_id, record
 from tracker.text import clean_actor_name, clean_optional, name_key
-from tracker.vocab import ActorKind
+from tracker.vocab import ActorKind, reliability_grade
 
 NEAR_MISS_CUTOFF = 0.8
 
@@ -81,12 +81,14 @@ def add_actor(
     kind: ActorKind | str = ActorKind.other,
     aliases: Sequence[str] = (),
     description: str | None = None,
+    reliability: str | None = None,
 ) -> Actor:
     name = clean_actor_name(name)
     actor = Actor(
         name=name,
         kind=ActorKind(kind).value,
         description=clean_optional(description, "description"),
+        reliability=reliability_grade(reliability),
     )
     actor.names.append(_claim_name(session, None, name, True))
     session.add(actor)
@@ -105,6 +107,7 @@ def edit_actor(
     name: str | None = None,
     kind: ActorKind | str | None = None,
     description: str | None = None,
+    reliability: str | None = None,
     add_aliases: Iterable[str] = (),
     remove_aliases: Iterable[str] = (),
 ) -> Actor:
@@ -131,6 +134,9 @@ def edit_actor(
         if new_description != actor.description:
             changes["description"] = [actor.description, new_description]
             actor.description = new_description
+    if reliability is not None and reliability_grade(reliability) != actor.reliability:
+        changes["reliability"] = [actor.reliability, reliability_grade(reliability)]
+        actor.reliability = reliability_grade(reliability)
     for alias in add_aliases:
         alias = clean_actor_name(alias, "alias")
         if name_key(alias) not in {n.key for n in actor.names}:
@@ -249,6 +255,7 @@ def actor_record(actor: Actor) -> dict[str, Any]:
         "kind": actor.kind,
         "aliases": actor.aliases,
         "description": actor.description,
+        "reliability": actor.reliability,
         "created_at": actor.created_at.isoformat(),
         "updated_at": actor.updated_at.isoformat(),
     }

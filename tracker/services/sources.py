@@ -7,24 +7,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from tracker.dates import parse_optional_date
-from tracker.errors import Ambiguous, Conflict, InvalidInput, NotFound
+from tracker.errors import Ambiguous, Conflict, NotFound
 from tracker.models import Appearance, Source, SourceCitation
 from tracker.services.actors import near_misses, resolve_actor
 from tracker.services.common import notify, parse_id, record
 from tracker.text import clean_name, clean_url, name_key
-from tracker.vocab import RELIABILITY_MEANING, Reliability, SourceKind
-
-
-def _reliability(value: str | None) -> str | None:
-    if value is None or not value.strip():
-        return None
-    grade = value.strip().upper()
-    if grade not in Reliability.__members__:
-        raise InvalidInput(
-            f"reliability {value!r} is not a grade: use A (completely reliable) .. "
-            f"E (unreliable) or F (cannot be judged)"
-        )
-    return grade
+from tracker.vocab import RELIABILITY_MEANING, SourceKind, reliability_grade
 
 
 def _url(value: str | None) -> str | None:
@@ -96,7 +84,7 @@ def add_source(
         url=_url(url),
         published=parse_optional_date(published, "publication date"),
         retrieved=parse_optional_date(retrieved, "retrieved date"),
-        reliability=_reliability(reliability),
+        reliability=reliability_grade(reliability),
     )
     if publisher:
         source.publisher = resolve_actor(session, publisher, create=True)
@@ -150,7 +138,7 @@ def edit_source(
     if retrieved is not None:
         new["retrieved"] = parse_optional_date(retrieved, "retrieved date")
     if reliability is not None:
-        new["reliability"] = _reliability(reliability)
+        new["reliability"] = reliability_grade(reliability)
     changes = {k: [getattr(source, k), v] for k, v in new.items() if getattr(source, k) != v}
     for key, (_, value) in changes.items():
         setattr(source, key, value)
