@@ -12,7 +12,7 @@ from tracker.errors import InvalidInput
 
 MIN_YEAR = 1000
 MAX_YEAR = 2999
-_FORM = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+_FORM = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 
 
 def parse_date(value: str, field: str = "date") -> str:

@@ -1,6 +1,7 @@
 """Actors: the people, organizations and governments who make claims or are their subjects."""
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -14,11 +15,18 @@ from tracker.text import clean_actor_name, clean_optional, name_key
 from tracker.vocab import ActorKind, reliability_grade
 
 NEAR_MISS_CUTOFF = 0.8
+_DIGITS = re.compile(r"\d+")
 
 
 def near_misses(key: str, candidates: dict[str, str], n: int = 3) -> list[str]:
-    """Names whose keys are close to `key` (difflib ratio >= NEAR_MISS_CUTOFF), best first."""
-    keys = difflib.get_close_matches(key, list(candidates), n=n, cutoff=NEAR_MISS_CUTOFF)
+    """Names whose keys are close to `key` (difflib ratio >= NEAR_MISS_CUTOFF), best first.
+
+    Names whose numbers differ are never near-misses: APT28 and APT29, Unit 61398 and Unit
+    61486 are different groups, not typos of each other.
+    """
+    numbers = _DIGITS.findall(key)
+    same_numbers = [k for k in candidates if _DIGITS.findall(k) == numbers]
+    keys = difflib.get_close_matches(key, same_numbers, n=n, cutoff=NEAR_MISS_CUTOFF)
     return [candidates[k] for k in keys]
 
 
