@@ -53,13 +53,19 @@ def clean_name(value: str, field: str = "name") -> str:
 def name_key(value: str) -> str:
     """The key names and titles are matched by: case-, accent- and spacing-insensitive.
 
-    NFKD splits accents off their letters so they can be dropped; casefold handles ß and the like;
-    a final NFKC keeps the key canonical, so the function is idempotent.
+    Case is folded first (ᾀ folds to ἀι), then NFKD splits accents off their letters so they
+    can be dropped, and NFKC makes the key canonical. Folding can itself produce a combining
+    mark (İ folds to i + dot), so the steps repeat until the key is stable: keys are idempotent.
     """
-    value = unicodedata.normalize("NFKD", value.translate(_INVISIBLE))
-    value = "".join(c for c in value if not unicodedata.combining(c))
-    value = unicodedata.normalize("NFKC", value.casefold())
-    return _SPACES.sub(" ", value).strip()
+    key = _SPACES.sub(" ", value.translate(_INVISIBLE)).strip()
+    for _ in range(4):
+        folded = unicodedata.normalize("NFKD", key.casefold())
+        folded = "".join(c for c in folded if not unicodedata.combining(c))
+        folded = _SPACES.sub(" ", unicodedata.normalize("NFKC", folded)).strip()
+        if folded == key:
+            break
+        key = folded
+    return key
 
 
 # Several actors or tags share one cell of the flat format, separated by this.
