@@ -1,0 +1,64 @@
+"""Run the benchmarks and print their tables; exits 1 if any target is missed.
+
+Usage: python bench/run.py [--only NAME ...] [--claims N] [--runs R] [--warmups W] [...]
+
+A benchmark is a module in bench/ with NAME, DESCRIPTION, add_arguments(parser) for its own
+options, and run(args) -> common.Report. Add new ones to BENCHMARKS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import startup
+from common import Options, Report, add_common_arguments
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    description: str
+    add_arguments: Callable[[Options], None]
+    run: Callable[[argparse.Namespace], Report]
+
+
+BENCHMARKS = [
+    Benchmark(startup.NAME, startup.DESCRIPTION, startup.add_arguments, startup.run),
+]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Run the claim-tracker benchmarks.",
+        epilog="benchmarks: " + "; ".join(f"{b.name}: {b.description}" for b in BENCHMARKS),
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=[b.name for b in BENCHMARKS],
+        help="run only this benchmark (repeatable)",
+    )
+    add_common_arguments(parser)
+    for benchmark in BENCHMARKS:
+        benchmark.add_arguments(parser.add_argument_group(benchmark.name))
+    args = parser.parse_args(argv)
+
+    ok = True
+    for benchmark in BENCHMARKS:
+        if args.only and benchmark.name not in args.only:
+            continue
+        started = time.perf_counter()
+        report = benchmark.run(args)
+        print(report.render())
+        print(f"({benchmark.name}: {time.perf_counter() - started:.0f} s)\n", flush=True)
+        ok &= report.ok
+    print("all targets met" if ok else "some targets missed")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
