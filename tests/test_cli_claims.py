@@ -317,11 +317,6 @@ def test_list_of_nothing(cli, db_path) -> None:
     assert cli("claim", "list", "-f", "csv").stdout.splitlines() == [",".join(COLUMNS)]
 
 
-@pytest.mark.xfail(
-    reason="BUG: 'claim list --limit -1' silently lists nothing; 'search --limit' refuses a "
-    "limit below 1 with exit 65",
-    strict=True,
-)
 def test_a_negative_list_limit_is_refused(cli, seeded) -> None:
     result = cli("claim", "list", "--limit", "-1", ok=False)
     assert result.exit_code == 65
@@ -405,11 +400,6 @@ def test_edit_by_uid_and_search_follows_the_new_text(cli, seeded) -> None:
     assert [h["id"] for h in json.loads(cli("search", "petabytes", "-f", "json").stdout)] == [1]
 
 
-@pytest.mark.xfail(
-    reason="BUG: 'claim edit --credibility \"\"' is a usage error (exit 2, not a valid int), so "
-    "a credibility, once set, can never be cleared although '' clears optional fields",
-    strict=True,
-)
 def test_credibility_can_be_cleared(cli, seeded) -> None:
     cli("claim", "edit", "1", "--credibility", "3")
     cli("claim", "edit", "1", "--credibility", "")
@@ -491,11 +481,6 @@ def test_deleted_ids_are_never_reused(cli, seeded) -> None:
     assert [e["action"] for e in history(cli, 5)] == ["created"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: 'claim history UID' fails with \"claim 'UID' does not exist\" once the claim is "
-    "deleted, although the id works and the uid is in the deletion record",
-    strict=True,
-)
 def test_history_of_a_deleted_claim_by_uid(cli, seeded) -> None:
     uid = dossier(cli, 3)["uid"]
     cli("claim", "delete", "3")
@@ -553,11 +538,6 @@ def test_unlink(cli, seeded, db_path) -> None:
     cli("claim", "delete", "1")  # nothing links to it any more
 
 
-@pytest.mark.xfail(
-    reason="BUG: messages conjugate the relation by string surgery: 'claim #1 does not disputes "
-    "#3' and 'claim #1 cannot qualifie itself'",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("args", "bad"),
     [
@@ -621,11 +601,6 @@ def test_history_formats(cli, seeded) -> None:
     assert table[2].endswith("edited by tester: note: None -> 'n'")
 
 
-@pytest.mark.xfail(
-    reason="BUG: 'claim history --format csv' writes the changes column as a Python repr "
-    "(single quotes, None) that no CSV consumer can parse; it should be JSON",
-    strict=True,
-)
 def test_history_csv_changes_are_json(cli, seeded) -> None:
     as_json = history(cli, 1)
     rows = list(csv.DictReader(io.StringIO(cli("claim", "history", "1", "-f", "csv").stdout)))

@@ -360,22 +360,12 @@ def test_a_citation_loop_is_refused(cli, seeded, db_path, edit, message) -> None
     assert [c["id"] for c in source_json(cli, "4")["cites"]] == [3, 2, 1]
 
 
-@pytest.mark.xfail(
-    reason="BUG: citing a source that is already cited changes nothing but still records an "
-    "'edited' history entry with cites_added",
-    strict=True,
-)
 def test_citing_an_already_cited_source_records_nothing(cli, seeded, db_path) -> None:
     before = snapshot(db_path)
     cli("source", "edit", GLOBE_ARTICLE, "--cites", APT1_REPORT)
     assert snapshot(db_path) == before
 
 
-@pytest.mark.xfail(
-    reason="BUG: 'source edit --author \"\"' fails with 'author is empty' (exit 65), so the "
-    "authors, once set, can never be cleared although '' clears optional fields",
-    strict=True,
-)
 def test_authors_can_be_cleared(cli, seeded, db_path) -> None:
     cli("source", "edit", "1", "--author", "Dan McWhorter")
     cli("source", "edit", "1", "--author", "")

@@ -52,8 +52,11 @@ Quote = Annotated[
     str | None, typer.Option("--quote", "-q", metavar="TEXT", help="The verbatim quote, if any.")
 ]
 Credibility = Annotated[
-    int | None,
-    typer.Option(help="Information credibility: 1 confirmed .. 5 improbable, 6 cannot be judged."),
+    str | None,
+    typer.Option(
+        metavar="1-6",
+        help="Information credibility: 1 confirmed .. 5 improbable, 6 cannot be judged.",
+    ),
 ]
 Note = Annotated[
     str | None, typer.Option("--note", "-n", metavar="TEXT", help="A note for colleagues.")

@@ -172,8 +172,7 @@ def emit_record(record: dict[str, Any], fmt: Format, text: Iterable[str] | None 
         typer.echo(json.dumps(record, ensure_ascii=False, indent=indent))
         return
     if fmt is Format.csv:
-        scalar = {k: v for k, v in record.items() if not isinstance(v, dict)}
-        emit_rows([scalar], list(scalar), fmt)
+        emit_rows([record], list(record), fmt)
         return
     lines = text if text is not None else (f"{k}: {_plain(v)}" for k, v in record.items())
     for line in lines:

@@ -12,6 +12,7 @@ from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from tracker.dates import parse_optional_date, period_end
+from tracker.errors import InvalidInput
 from tracker.models import Actor, Appearance, Claim, ClaimSubject, ClaimTag, Link, Source
 from tracker.services.actors import resolve_actor
 from tracker.services.sources import resolve_source
@@ -89,8 +90,14 @@ class ClaimFilter:
 
 
 def claim_rows(session: Session, filters: ClaimFilter | None = None) -> Iterator[dict[str, Any]]:
-    """Yield the claim report, one dict per claim in id order; list fields are Python lists."""
+    """The claim report, one dict per claim in id order; list fields are Python lists.
+
+    Filters are checked here, before the first row is asked for: a bad filter fails before
+    anything (a CSV header, a JSON bracket) has been written.
+    """
     filters = filters or ClaimFilter()
+    if filters.limit is not None and filters.limit < 1:
+        raise InvalidInput(f"--limit must be at least 1, not {filters.limit}")
     base = filters.apply(
         session,
         select(
@@ -108,8 +115,12 @@ def claim_rows(session: Session, filters: ClaimFilter | None = None) -> Iterator
             Claim.updated_at,
         ).join(Actor, Actor.id == Claim.claimant_id),
     ).order_by(Claim.id)
+    return _stream(session, base, filters.limit)
+
+
+def _stream(session: Session, base: Select[Any], limit: int | None) -> Iterator[dict[str, Any]]:
     conn = session.connection()
-    remaining = filters.limit
+    remaining = limit
     last = 0
     while remaining is None or remaining > 0:
         size = BATCH if remaining is None else min(BATCH, remaining)

@@ -39,7 +39,7 @@ def credibility(value: int | str | None) -> int | None:
         number = 0
     if not 1 <= number <= 6:
         raise InvalidInput(
-            f"credibility {value!r} is not a grade: use 1 (confirmed) .. 5 (improbable) "
+            f"credibility {value} is not a grade: use 1 (confirmed) .. 5 (improbable) "
             f"or 6 (cannot be judged)"
         )
     return number
@@ -68,7 +68,8 @@ def _check_unique(session: Session, claimant_id: int, digest: str, exclude: int 
     query = select(Claim.id).where(Claim.claimant_id == claimant_id, Claim.text_hash == digest)
     if exclude is not None:
         query = query.where(Claim.id != exclude)
-    existing = session.scalar(query)
+    with session.no_autoflush:  # check before the edit reaches the unique index
+        existing = session.scalar(query)
     if existing is not None:
         raise Conflict(f"this claimant already made this claim: #{existing}")
 
@@ -196,17 +197,18 @@ def edit_claim(
         new["credibility"] = credibility(credibility_grade)
     if status is not None:
         new["status"] = Status(status).value
+    claimant = resolve_actor(session, by, create=True) if by is not None else claim.claimant
+    # Checked before anything changes: the edit must not make a second copy of a claim.
+    digest = text_hash(new.get("text", claim.text))
+    if claimant.id != claim.claimant_id or digest != claim.text_hash:
+        _check_unique(session, claimant.id, digest, claim.id)
     changes = {k: [getattr(claim, k), v] for k, v in new.items() if getattr(claim, k) != v}
     for key, (_, value) in changes.items():
         setattr(claim, key, value)
-    if by is not None:
-        claimant = resolve_actor(session, by, create=True)
-        if claimant.id != claim.claimant_id:
-            changes["claimant"] = [claim.claimant.name, claimant.name]
-            claim.claimant = claimant
-    if "text" in changes or "claimant" in changes:
-        claim.text_hash = text_hash(claim.text)
-        _check_unique(session, claim.claimant.id, claim.text_hash, claim.id)
+    claim.text_hash = digest
+    if claimant.id != claim.claimant_id:
+        changes["claimant"] = [claim.claimant.name, claimant.name]
+        claim.claimant = claimant
     if added := _add_sources(session, claim, add_sources):
         changes["sources_added"] = added
     for ref_ in remove_sources:
@@ -303,7 +305,9 @@ def link_claims(
     claim = resolve_claim(session, ref)
     other = resolve_claim(session, other_ref)
     if claim.id == other.id:
-        raise Conflict(f"claim #{claim.id} cannot {relation.value.rstrip('s')} itself")
+        raise Conflict(
+            f"a claim cannot be linked to itself (#{claim.id} {relation.value} #{other.id})"
+        )
     existing = session.scalar(
         select(Link).where(
             Link.from_id == claim.id, Link.relation == relation.value, Link.to_id == other.id
@@ -334,7 +338,7 @@ def unlink_claims(session: Session, ref: str, relation: Relation | str, other_re
         )
     )
     if link is None:
-        raise NotFound(f"claim #{claim.id} does not {relation} #{other.id}")
+        raise NotFound(f"there is no link #{claim.id} {relation} #{other.id}")
     change = _link_change(link)
     session.delete(link)
     record(session, "claim", claim.id, "unlinked", change)
@@ -383,7 +387,7 @@ def claim_history(session: Session, ref: str) -> list[dict[str, Any]]:
     """Every recorded change to the claim, oldest first; works for deleted claims too."""
     ident = parse_id(ref)
     if ident is None:
-        ident = resolve_claim(session, ref).id
+        ident = _id_from_uid(session, str(ref).strip().lower())
     entries = session.scalars(
         select(HistoryEntry)
         .where(HistoryEntry.entity == "claim", HistoryEntry.entity_id == ident)
@@ -395,6 +399,19 @@ def claim_history(session: Session, ref: str) -> list[dict[str, Any]]:
         {"at": e.at.isoformat(), "action": e.action, "by": e.by, "changes": e.changes}
         for e in entries
     ]
+
+
+def _id_from_uid(session: Session, uid: str) -> int:
+    """The id of a claim by its uid, also once deleted (its snapshot in the history keeps it)."""
+    found = session.scalar(select(Claim.id).where(Claim.uid == uid))
+    if found is not None:
+        return found
+    for entry in session.scalars(
+        select(HistoryEntry).where(HistoryEntry.entity == "claim", HistoryEntry.action == "deleted")
+    ):
+        if entry.changes.get("uid") == uid:
+            return entry.entity_id
+    raise NotFound(f"claim {uid!r} does not exist")
 
 
 def _claim_brief(claim: Claim) -> dict[str, Any]:

@@ -23,6 +23,10 @@ def neutralize(value: str) -> str:
 def cell(value: Any, *, safe: bool) -> str:
     if value is None:
         return ""
+    if isinstance(value, dict) or (
+        isinstance(value, list) and any(isinstance(v, dict | list) for v in value)
+    ):
+        return json.dumps(value, ensure_ascii=False)  # nested data stays exact, as JSON
     if isinstance(value, list):
         value = LIST_SEPARATOR.join(str(v) for v in value)
     if isinstance(value, bool):

@@ -52,6 +52,9 @@ REQUIRED = ("text", "claimant")
 # A field longer than this makes a file unreadable (the csv module's own guard); fields that fit
 # but exceed the text limits (tracker.text) are bad rows.
 MAX_FIELD = 1_000_000
+VERDICTS = tuple(v.value for v in Verdict)
+SOURCE_KINDS = tuple(k.value for k in SourceKind)
+OTHER_KIND = SourceKind.other.value
 
 
 class FileError(InvalidInput):
@@ -94,7 +97,7 @@ class FlatRow:
     source_url: str | None = None
     source_publisher: str | None = None
     source_date: str | None = None
-    source_kind: str = SourceKind.other.value
+    source_kind: str = OTHER_KIND
 
 
 class Reader:
@@ -242,10 +245,8 @@ def validate(line: int, record: dict[str, Any]) -> FlatRow:
         column = "verdict"
         verdict = (_text(record, "verdict") or "").strip()
         if verdict:
-            if verdict not in {v.value for v in Verdict}:
-                raise InvalidInput(
-                    f"{verdict!r} is not a verdict ({', '.join(v.value for v in Verdict)})"
-                )
+            if verdict not in VERDICTS:
+                raise InvalidInput(f"{verdict!r} is not a verdict ({', '.join(VERDICTS)})")
             row.verdict = verdict
         column = "note"
         row.note = clean_optional(_text(record, "note"), "note")
@@ -269,11 +270,9 @@ def validate(line: int, record: dict[str, Any]) -> FlatRow:
             column = "source_date"
             row.source_date = parse_optional_date(_text(record, "source_date"), "date")
             column = "source_kind"
-            kind = (_text(record, "source_kind") or "").strip() or SourceKind.other.value
-            if kind not in {k.value for k in SourceKind}:
-                raise InvalidInput(
-                    f"{kind!r} is not a source kind ({', '.join(k.value for k in SourceKind)})"
-                )
+            kind = (_text(record, "source_kind") or "").strip() or OTHER_KIND
+            if kind not in SOURCE_KINDS:
+                raise InvalidInput(f"{kind!r} is not a source kind ({', '.join(SOURCE_KINDS)})")
             row.source_kind = kind
         else:
             for other in ("source_publisher", "source_date"):
@@ -288,8 +287,12 @@ def validate(line: int, record: dict[str, Any]) -> FlatRow:
 def flat_rows(session: Session, filters: ClaimFilter | None = None) -> Iterator[dict[str, Any]]:
     """The flat format, one row per appearance (one row for a claim with none), in claim id and
     appearance order: a stable order, so export -> import -> export gives the same bytes."""
+    return _flat(session, claim_rows(session, filters))  # filters checked before any output
+
+
+def _flat(session: Session, claims: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     pending: list[dict[str, Any]] = []
-    for claim in claim_rows(session, filters):
+    for claim in claims:
         pending.append(claim)
         if len(pending) >= BATCH:
             yield from _expand(session, pending)

@@ -96,15 +96,17 @@ def add_source(
     return source
 
 
-def _cite(session: Session, source: Source, ref: str) -> Source:
+def _cite(session: Session, source: Source, ref: str) -> Source | None:
+    """Record that `source` cites `ref`; None if it already did."""
     cited = resolve_source(session, ref)
     if cited.id == source.id:
         raise Conflict(f"source #{source.id} cannot cite itself")
     if source.id in {s["id"] for s in citation_chain(session, cited.id)}:
         raise Conflict(f"source #{cited.id} already rests on #{source.id}: that would be a loop")
-    if session.get(SourceCitation, (source.id, cited.id)) is None:
-        session.add(SourceCitation(source_id=source.id, cited_id=cited.id))
-        session.flush()
+    if session.get(SourceCitation, (source.id, cited.id)) is not None:
+        return None
+    session.add(SourceCitation(source_id=source.id, cited_id=cited.id))
+    session.flush()
     return cited
 
 
@@ -129,8 +131,8 @@ def edit_source(
         new["title"] = clean_name(title, "source title")
     if kind is not None:
         new["kind"] = SourceKind(kind).value
-    if authors is not None:
-        new["authors"] = [clean_name(a, "author") for a in authors]
+    if authors is not None:  # `--author ''` clears them
+        new["authors"] = [clean_name(a, "author") for a in authors if a.strip()]
     if url is not None:
         new["url"] = _url(url)
     if published is not None:
@@ -152,7 +154,8 @@ def edit_source(
             changes["publisher"] = [before, after]
     for ref in add_cites:
         cited = _cite(session, source, ref)
-        changes.setdefault("cites_added", []).append(cited.id)
+        if cited is not None:
+            changes.setdefault("cites_added", []).append(cited.id)
     for ref in remove_cites:
         cited = resolve_source(session, ref)
         link = session.get(SourceCitation, (source.id, cited.id))
