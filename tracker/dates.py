@@ -7,6 +7,7 @@ days). Filters treat a partial date as the whole period it names: `--since 2013-
 
 import calendar
 import re
+from functools import lru_cache
 
 from tracker.errors import InvalidInput
 
@@ -15,6 +16,7 @@ MAX_YEAR = 2999
 _FORM = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 
 
+@lru_cache(maxsize=1 << 14)
 def parse_date(value: str, field: str = "date") -> str:
     """Validate a partial date strictly and return it unchanged in meaning."""
     text = value.strip()

@@ -48,6 +48,7 @@ def clean_optional(
     return clean(value, field, limit=limit, multiline=multiline)
 
 
+@lru_cache(maxsize=1 << 16)  # names, titles and tags repeat across a bulk import
 def clean_name(value: str, field: str = "name") -> str:
     """A one-line name: inner whitespace collapsed to single spaces."""
     return _SPACES.sub(" ", clean(value, field, limit=MAX_NAME, multiline=False))
@@ -82,10 +83,12 @@ def _no_separator(value: str, field: str) -> str:
     return value
 
 
+@lru_cache(maxsize=1 << 16)
 def clean_actor_name(value: str, field: str = "actor name") -> str:
     return _no_separator(clean_name(value, field), field)
 
 
+@lru_cache(maxsize=1 << 12)
 def clean_tag(value: str) -> str:
     tag = _SPACES.sub("-", clean(value, "tag", limit=MAX_TAG, multiline=False).casefold())
     return _no_separator(tag, "tag")

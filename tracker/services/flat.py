@@ -215,8 +215,8 @@ class Reader:
 
 def _text(record: dict[str, Any], column: str) -> str | None:
     value = record.get(column)
-    if value is None:
-        return None
+    if value is None or value.__class__ is str:  # CSV gives only str: the common case first
+        return value
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)
     if isinstance(value, bool | dict):

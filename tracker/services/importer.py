@@ -143,11 +143,17 @@ def uuid_sql(dialect: str) -> Any:
     )
 
 
+_ACTOR = Actor.__table__
+_ACTOR_NAME = ActorName.__table__
+_SOURCE = Source.__table__
+
+
 class _Resolver:
     """Actors and sources by normalized name, created on first sight; cached for the import."""
 
     def __init__(self, session: Session, report: ImportReport) -> None:
         self.session = session
+        self.conn = session.connection()
         self.report = report
         self.actors: dict[str, int] = {}
         self.sources: dict[tuple[str, str | None], int] = {}
@@ -167,13 +173,20 @@ class _Resolver:
             found = self.session.scalar(select(ActorName.actor_id).where(ActorName.key == key))
             if found is None:
                 at = now()
-                found = self.session.execute(
-                    insert(Actor)
-                    .values(uid=new_uid(), name=name, kind="other", created_at=at, updated_at=at)
-                    .returning(Actor.id)
+                # Core tables, not the ORM entities: no unit-of-work bookkeeping per row.
+                found = self.conn.execute(
+                    insert(_ACTOR).returning(_ACTOR.c.id),
+                    {
+                        "uid": new_uid(),
+                        "name": name,
+                        "kind": "other",
+                        "created_at": at,
+                        "updated_at": at,
+                    },
                 ).scalar_one()
-                self.session.execute(
-                    insert(ActorName).values(actor_id=found, name=name, key=key, is_primary=True)
+                self.conn.execute(
+                    insert(_ACTOR_NAME),
+                    {"actor_id": found, "name": name, "key": key, "is_primary": True},
                 )
                 self.report.actors_created += 1
             self.actors[key] = found
@@ -201,21 +214,20 @@ class _Resolver:
             if found is None:
                 publisher = self.actor(row.source_publisher) if row.source_publisher else None
                 at = now()
-                found = self.session.execute(
-                    insert(Source)
-                    .values(
-                        uid=new_uid(),
-                        title=row.source,
-                        title_key=key[0],
-                        kind=row.source_kind,
-                        publisher_id=publisher,
-                        authors=[],
-                        url=row.source_url,
-                        published=row.source_date,
-                        created_at=at,
-                        updated_at=at,
-                    )
-                    .returning(Source.id)
+                found = self.conn.execute(
+                    insert(_SOURCE).returning(_SOURCE.c.id),
+                    {
+                        "uid": new_uid(),
+                        "title": row.source,
+                        "title_key": key[0],
+                        "kind": row.source_kind,
+                        "publisher_id": publisher,
+                        "authors": [],
+                        "url": row.source_url,
+                        "published": row.source_date,
+                        "created_at": at,
+                        "updated_at": at,
+                    },
                 ).scalar_one()
                 self.report.sources_created += 1
             self.sources[key] = found
