@@ -184,7 +184,8 @@ def open_database(
     engine = make_engine(url)
     database = Database(url, engine)
     try:
-        with engine.connect() as conn:
+        # A read transaction: a read-only file can still be opened and read.
+        with engine.execution_options(tracker_readonly=True).connect() as conn:
             revision = stored_revision(conn)
             has_data = revision is not None and _has_rows(conn)
         if revision != HEAD_REVISION and migrate:

@@ -90,17 +90,21 @@ def output_stream(output: str) -> Iterator[TextIO]:
     target = Path(output).expanduser()
     if not target.parent.is_dir():
         raise StorageError(f"cannot write {output!r}: folder {str(target.parent)!r} does not exist")
-    if target.exists() and not target.is_file():
-        with open(target, "w", encoding="utf-8", newline="") as out:
-            yield out
-        return
-    partial = target.with_name(f".{target.name}.partial")
     try:
-        with open(partial, "w", encoding="utf-8", newline="") as out:
-            yield out
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
+        if target.exists() and not target.is_file():
+            with open(target, "w", encoding="utf-8", newline="") as out:
+                yield out
+            return
+        partial = target.with_name(f".{target.name}.partial")
+        try:
+            with open(partial, "w", encoding="utf-8", newline="") as out:
+                yield out
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+    except OSError as exc:
+        # Name the file the user gave (a full disk reports no file name of its own).
+        raise OSError(exc.errno, exc.strerror, output) from None
 
 
 def _plain(value: Any) -> str:

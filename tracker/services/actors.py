@@ -19,15 +19,31 @@ _DIGITS = re.compile(r"\d+")
 
 
 def near_misses(key: str, candidates: dict[str, str], n: int = 3) -> list[str]:
-    """Names whose keys are close to `key` (difflib ratio >= NEAR_MISS_CUTOFF), best first.
+    """Labels of the names a typo away from `key`, best first.
 
-    Names whose numbers differ are never near-misses: APT28 and APT29, Unit 61398 and Unit
-    61486 are different groups, not typos of each other.
+    A typo is a small edit: at most one slip (a wrong, missing, extra or swapped letter) in a
+    name under eight characters, at most two in a longer one. Names whose numbers differ are
+    never near-misses: APT28 and APT29, Unit 61398 and Unit 61486 are different groups.
     """
     numbers = _DIGITS.findall(key)
     same_numbers = [k for k in candidates if _DIGITS.findall(k) == numbers]
-    keys = difflib.get_close_matches(key, same_numbers, n=n, cutoff=NEAR_MISS_CUTOFF)
-    return [candidates[k] for k in keys]
+    close = difflib.get_close_matches(key, same_numbers, n=10, cutoff=NEAR_MISS_CUTOFF)
+    allowed = 1 if len(key) < 8 else 2
+    return [candidates[k] for k in close if _edits(key, k) <= allowed][:n]
+
+
+def _edits(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions, transpositions."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
 
 
 def find_actor(session: Session, ref: str | int) -> Actor | None:
