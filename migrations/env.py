@@ -14,6 +14,8 @@ target_metadata = Base.metadata
 def include_name(name, type_, parent_names) -> bool:  # type: ignore[no-untyped-def]
     if type_ == "table":
         return not (name or "").startswith("claim_fts")
+    if type_ == "index":
+        return name != "ix_claim_search"
     return not (type_ == "column" and name == "search")
 
 

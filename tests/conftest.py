@@ -1,6 +1,7 @@
 """Shared fixtures: every test gets its own database file (never the user's), a CLI runner that
 points at it, and the seed article's claims when asked for."""
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,18 +39,119 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 
-@pytest.fixture
-def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "tracker.db"
-    monkeypatch.setenv("TRACKER_DB", str(path))
-    return path
+PG_ENV = "TRACKER_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, on the server TRACKER_TEST_POSTGRES_URL
+    names (e.g. postgresql+psycopg://postgres@127.0.0.1/postgres); dropped at the end."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV}=postgresql+psycopg://user@host/db")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"tracker_test_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    open_database(url).close()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    """Every table emptied and every counter reset: each test starts as on a new database."""
+    from tracker.models import Base
+
+    database = open_database(url)
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with database.connect(write=True) as conn:
+        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    database.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
 
 
 @pytest.fixture
-def db(db_path: Path) -> Iterator[Database]:
-    database = open_database(str(db_path))
+def db_url(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """The test's own database on each backend: a new SQLite file, or the session's
+    PostgreSQL database emptied. TRACKER_DB points at it."""
+    if backend == "sqlite":
+        url = str(tmp_path / "tracker.db")
+    else:
+        url = request.getfixturevalue("postgres_url")
+        _empty_postgres(url)
+    monkeypatch.setenv("TRACKER_DB", url)
+    return url
+
+
+@pytest.fixture
+def db_path(backend: str, db_url: str) -> Path:
+    """The SQLite file itself, for tests of SQLite behaviour; skipped on PostgreSQL."""
+    if backend != "sqlite":
+        pytest.skip("tests the SQLite file itself")
+    return Path(db_url)
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = open_database(db_url)
     yield database
     database.close()
+
+
+class Templates:
+    """Databases recorded once per session, handed to each test as a fresh copy on its
+    backend: the SQLite file is copied; PostgreSQL gets the template's dump restored."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.built: dict[str, tuple[Path, Path, Any]] = {}
+
+    def load(self, name: str, build: Callable[["Run"], Any], backend: str, db_url: str) -> Any:
+        import shutil
+        import sqlite3
+        from contextlib import closing
+
+        from tracker.services.dump import export_all, import_all
+
+        if name not in self.built:
+            path = self.folder / f"{name}.db"
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setenv("TRACKER_DB", str(path))
+                result = build(Run())
+            with closing(sqlite3.connect(path)) as conn:  # fold the WAL into the file
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            database = open_database(str(path))
+            with database.connect() as conn:
+                export_all(conn, self.folder / f"{name}-dump")
+            database.close()
+            self.built[name] = (path, self.folder / f"{name}-dump", result)
+        path, dumped, result = self.built[name]
+        if backend == "sqlite":
+            shutil.copyfile(path, db_url)
+        else:
+            database = open_database(db_url)
+            with database.connect(write=True) as conn:
+                import_all(conn, dumped)
+            database.close()
+        return result
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    return Templates(tmp_path_factory.mktemp("templates"))
 
 
 class Run:
@@ -66,7 +168,7 @@ class Run:
 
 
 @pytest.fixture
-def cli(db_path: Path) -> Run:
+def cli(db_url: str) -> Run:
     return Run()
 
 
@@ -179,8 +281,9 @@ def record_seed(cli: Callable[..., Any]) -> dict[str, int]:
 
 
 @pytest.fixture
-def seeded(cli: Run) -> dict[str, int]:
-    return record_seed(cli)
+def seeded(cli: Run, templates: Templates, backend: str, db_url: str) -> dict[str, int]:
+    """The seed article recorded (once per session), with the same ids in every test."""
+    return dict(templates.load("seed", record_seed, backend, db_url))
 
 
 def table_counts(database: Database) -> dict[str, int]:

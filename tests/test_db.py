@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from tests.conftest import dump
 from tracker.db import HEAD_REVISION, alembic_config, downgrade, open_database, upgrade
@@ -35,16 +35,16 @@ def test_models_match_migrations(db) -> None:
 def test_downgrade_to_base_and_back(db) -> None:
     downgrade(db, "base")
     with db.connect() as conn:
-        tables = {
-            r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")
-        }
+        tables = set(inspect(conn).get_table_names())
     assert tables <= {"alembic_version", "sqlite_sequence"}
     upgrade(db)
     with db.connect() as conn:
-        assert conn.exec_driver_sql("SELECT count(*) FROM claim_fts").scalar() == 0
+        assert "claim" in inspect(conn).get_table_names()
+        assert conn.exec_driver_sql("SELECT count(*) FROM claim").scalar() == 0
 
 
-def test_every_connection_enforces_foreign_keys_wal_and_busy_timeout(db) -> None:
+def test_every_connection_enforces_foreign_keys_wal_and_busy_timeout(db_path) -> None:
+    db = open_database(str(db_path))
     with db.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

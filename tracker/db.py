@@ -97,13 +97,32 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
+# Any constant: the key of the advisory lock that PostgreSQL writers take.
+WRITE_LOCK_KEY = 0x7472_6163_6B65_72  # "tracker"
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    # Writers queue on one transaction-scoped advisory lock, as SQLite's BEGIN IMMEDIATE makes
+    # them queue on the file: a look-up-then-insert (find or create an actor) cannot race
+    # another process, and a writer waits at most the busy timeout. Readers never wait.
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("tracker_readonly", False):
+            return
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{BUSY_TIMEOUT_MS}ms'")
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+
 def make_engine(url: URL) -> Engine:
     try:
         if url.get_backend_name() == "sqlite":
             engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
             _configure_sqlite(engine)
             return engine
-        return create_engine(url, pool_pre_ping=False)
+        engine = create_engine(url)
+        if url.get_backend_name() == "postgresql":
+            _configure_postgresql(engine)
+        return engine
     except NoSuchModuleError:
         raise StorageError(f"no database driver for {url.drivername!r}") from None
     except ModuleNotFoundError as exc:
@@ -118,7 +137,7 @@ def translate(exc: DBAPIError, url: URL | None = None) -> TrackerError:
     """Turn a driver error into one of ours, with no password and no SQL in the message."""
     message = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
     where = f" ({describe(url)})" if url is not None else ""
-    if "database is locked" in message or "could not obtain lock" in message:
+    if any(m in message for m in ("database is locked", "could not obtain lock", "lock timeout")):
         return DatabaseLocked(
             f"the database is busy: another process held its lock for over "
             f"{BUSY_TIMEOUT_MS // 1000} s{where}; nothing was changed, try again"

@@ -345,7 +345,7 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
         )
         .order_by(s.c.line)
     )
-    report.claims_created = conn.execute(
+    conn.execute(
         insert(Claim).from_select(
             [
                 "uid",
@@ -362,7 +362,10 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
             ],
             new_claims,
         )
-    ).rowcount
+    )
+    report.claims_created = conn.execute(
+        select(func.count()).select_from(Claim).where(Claim.id >= first_claim)
+    ).scalar_one()
     conn.execute(
         update(s).values(
             claim_id=select(Claim.id)
@@ -408,11 +411,16 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
         )
     ).subquery()
     touch(new_appearances)
-    report.appearances_added = conn.execute(
+    # Counted, not taken from rowcount: drivers differ on INSERT ... SELECT (psycopg gives -1).
+    appearances_before = conn.execute(select(func.count()).select_from(Appearance)).scalar_one()
+    conn.execute(
         insert(Appearance).from_select(
             ["claim_id", "source_id", "position"], select(new_appearances)
         )
-    ).rowcount
+    )
+    report.appearances_added = (
+        conn.execute(select(func.count()).select_from(Appearance)).scalar_one() - appearances_before
+    )
 
     a = stage_about
     new_subjects = (
