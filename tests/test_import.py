@@ -43,13 +43,13 @@ def test_flat_round_trip_of_the_seed_is_byte_identical(cli, seeded, tmp_path, mo
     assert json.loads(cli("claim", "show", "3", "-f", "json").stdout)["verdict"] == "unverifiable"
 
 
-def test_reimport_changes_nothing(cli, seeded, tmp_path, db_path) -> None:
+def test_reimport_changes_nothing(cli, seeded, tmp_path, db_url) -> None:
     flat = tmp_path / "flat.csv"
     cli("export", "claims", "--flat", "-o", str(flat))
-    before = dump(open_database(str(db_path)))
+    before = dump(open_database(db_url))
     result = cli("import", "claims", str(flat))
     assert "0 claims created, 0 updated, 0 appearances added" in result.stderr
-    assert dump(open_database(str(db_path))) == before
+    assert dump(open_database(db_url)) == before
 
 
 def test_rows_of_one_claim_become_appearances(cli, tmp_path) -> None:
@@ -76,12 +76,12 @@ The state is not behind it,China,,2013,PLA Unit 61398,,false,,,Globe article,htt
     assert cli("db", "check").stdout.strip() == "ok"
 
 
-def test_bad_rows_import_nothing_and_are_listed(cli, seeded, tmp_path, db_path) -> None:
+def test_bad_rows_import_nothing_and_are_listed(cli, seeded, tmp_path, db_url) -> None:
     rows = [HEADER, "Fine claim,Mandiant,,2013,,,,,,,,,,"]
     rows += [f"Bad {i},Mandiant,,2013-13-0{i % 9 + 1},,,,,,,,,," for i in range(25)]
     rows += ["Bad url,Mandiant,,,,,,,,,javascript:alert(1),,,"]
     path = write(tmp_path / "bad.csv", "\n".join(rows) + "\n")
-    before = dump(open_database(str(db_path)))
+    before = dump(open_database(db_url))
     result = cli("import", "claims", str(path), ok=False)
     assert result.exit_code == 65
     message = result.stderr.strip()
@@ -91,7 +91,7 @@ def test_bad_rows_import_nothing_and_are_listed(cli, seeded, tmp_path, db_path) 
     )
     assert "there is no month 13" in message
     assert message.endswith("and 6 more")
-    assert dump(open_database(str(db_path))) == before
+    assert dump(open_database(db_url)) == before
 
 
 def test_skip_invalid_writes_the_rejects(cli, tmp_path) -> None:
@@ -128,14 +128,14 @@ Another,Mandiant,,,,,,,7,,,,,
     ],
     ids=["empty", "no-text", "extra", "quote", "nul", "utf8", "huge"],
 )
-def test_malformed_files_change_nothing(cli, seeded, tmp_path, db_path, content, expected) -> None:
+def test_malformed_files_change_nothing(cli, seeded, tmp_path, db_url, content, expected) -> None:
     path = write(tmp_path / "broken.csv", content)
-    before = dump(open_database(str(db_path)))
+    before = dump(open_database(db_url))
     result = cli("import", "claims", str(path), ok=False)
     assert result.exit_code == 65, result.stderr
     assert expected in result.stderr
     assert result.stderr.startswith(f"Error: {path}")
-    assert dump(open_database(str(db_path))) == before
+    assert dump(open_database(db_url)) == before
 
 
 def test_wrong_column_count_is_a_bad_row(cli, tmp_path) -> None:

@@ -40,7 +40,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("evil", HOSTILE)
-def test_hostile_text_is_stored_and_searched_literally(cli, seeded, db_path, evil) -> None:
+def test_hostile_text_is_stored_and_searched_literally(cli, seeded, evil) -> None:
     name = evil.replace(";", ",")  # `;` separates lists in the flat format: refused in names
     # Options first, then `--`: a value may start with "-", as "-china" does.
     claim = cli(
@@ -142,7 +142,7 @@ def test_full_disk(cli, seeded) -> None:
     assert result.stderr == "Error: cannot read or write '/dev/full': No space left on device\n"
 
 
-def test_closed_pipe_is_quiet(cli, seeded, db_path) -> None:
+def test_closed_pipe_is_quiet(cli, seeded, db_url) -> None:
     for n in range(40):
         cli("claim", "add", f"Filler claim number {n}", "--by", "Mandiant")
     for command in ("claim list", "export claims -f jsonl", "claim list -f csv"):
@@ -151,7 +151,7 @@ def test_closed_pipe_is_quiet(cli, seeded, db_path) -> None:
             shell=True,
             capture_output=True,
             text=True,
-            env={**os.environ, "TRACKER_DB": str(db_path)},
+            env={**os.environ, "TRACKER_DB": db_url},
             timeout=60,
         )
         assert result.returncode == 0

@@ -27,8 +27,8 @@ def test_seed_text_is_what_we_record() -> None:
     assert "China denies the state is behind online espionage" in article
 
 
-def test_seed_claims_land_in_the_database(cli, seeded, db_path) -> None:
-    database = open_database(str(db_path))
+def test_seed_claims_land_in_the_database(cli, seeded, db_url) -> None:
+    database = open_database(db_url)
     with database.session(write=False) as s:
         mandiant = s.get(Claim, seeded["mandiant"])
         assert mandiant.text == MANDIANT_CLAIM
@@ -81,7 +81,7 @@ def test_dossier_as_json(cli, seeded) -> None:
     assert denial["links_out"][0]["id"] == seeded["mandiant"]
 
 
-def test_rating_keeps_history_and_current_verdict(cli, seeded, db_path) -> None:
+def test_rating_keeps_history_and_current_verdict(cli, seeded) -> None:
     cli("claim", "rate", str(seeded["denial"]), "misleading", "--by", "Desk A")
     cli("claim", "rate", str(seeded["denial"]), "unverifiable", "--note", "No evidence offered")
     data = json.loads(cli("claim", "show", str(seeded["denial"]), "-f", "json").stdout)
