@@ -33,6 +33,8 @@ QUERIES = {
     "61398": [7],
     "Shanghai unit": [7],
     "société": [6],
+    "societe": [6],
+    "SOCIÉTÉ GENERALE": [6],
     "générale victims": [6],
     "the": [2, 3, 5, 6],
     "nothing-like-this": [],

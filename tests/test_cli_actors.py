@@ -3,47 +3,19 @@
 import csv
 import io
 import json
-import shutil
-import sqlite3
 import unicodedata
-from contextlib import closing
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import MANDIANT_CLAIM, Run, dump, record_seed
+from tests.conftest import MANDIANT_CLAIM, Run, dump
 from tracker.db import open_database
 from tracker.models import Actor, ActorName, Claim, ClaimSubject, HistoryEntry, Source
 
 
-@pytest.fixture(scope="module")
-def _seed_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
-    """The seed scenario recorded once per module; each test works on its own copy."""
-    folder = tmp_path_factory.mktemp("seed")
-    path = folder / "tracker.db"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(folder / "home"))
-        mp.setenv("XDG_DATA_HOME", str(folder / "home" / "data"))
-        mp.setenv("TRACKER_USER", "tester")
-        mp.setenv("TRACKER_DB", str(path))
-        mp.delenv("TRACKER_DEBUG", raising=False)
-        ids = record_seed(Run())
-    with closing(sqlite3.connect(path)) as conn:  # fold the WAL into the file before copying
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return path, ids
-
-
-@pytest.fixture
-def seeded(_seed_template: tuple[Path, dict[str, int]], db_path: Path) -> dict[str, int]:
-    """Same data and ids as conftest's `seeded`, copied from a file instead of re-recorded."""
-    shutil.copyfile(_seed_template[0], db_path)
-    return dict(_seed_template[1])
-
-
-def snapshot(db_path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    database = open_database(str(db_path))
+def snapshot(db_url: str) -> dict[str, list[tuple[Any, ...]]]:
+    database = open_database(db_url)
     try:
         return dump(database)
     finally:
@@ -54,8 +26,8 @@ def actor_json(cli: Run, ref: str) -> dict[str, Any]:
     return json.loads(cli("actor", "show", ref, "-f", "json").stdout)
 
 
-def history(db_path: Path, entity: str, entity_id: int) -> list[tuple[str, dict[str, Any]]]:
-    database = open_database(str(db_path))
+def history(db_url: str, entity: str, entity_id: int) -> list[tuple[str, dict[str, Any]]]:
+    database = open_database(db_url)
     with database.session(write=False) as s:
         rows = s.execute(
             select(HistoryEntry.action, HistoryEntry.changes)
@@ -70,7 +42,7 @@ def history(db_path: Path, entity: str, entity_id: int) -> list[tuple[str, dict[
 # 4 Tom Donilon, 5 The Globe and Mail (created as the article's publisher).
 
 
-def test_add_prints_only_the_id_and_records_every_name(cli, seeded, db_path) -> None:
+def test_add_prints_only_the_id_and_records_every_name(cli, seeded, db_url) -> None:
     result = cli(
         "actor",
         "add",
@@ -88,7 +60,7 @@ def test_add_prints_only_the_id_and_records_every_name(cli, seeded, db_path) -> 
     )
     assert result.stdout == "6\n"
     assert result.stderr == "added actor 'Fancy Bear' (#6)\n"
-    database = open_database(str(db_path))
+    database = open_database(db_url)
     with database.session(write=False) as s:
         actor = s.get(Actor, 6)
         assert (actor.name, actor.kind, actor.description) == (
@@ -103,12 +75,12 @@ def test_add_prints_only_the_id_and_records_every_name(cli, seeded, db_path) -> 
             ("Sofacy", "sofacy", False),
         ]
     database.close()
-    assert history(db_path, "actor", 6) == [
+    assert history(db_url, "actor", 6) == [
         ("created", {"name": "Fancy Bear", "aliases": ["APT28", "Sofacy"]})
     ]
 
 
-def test_add_with_defaults(cli, db_path) -> None:
+def test_add_with_defaults(cli) -> None:
     assert cli("actor", "add", "Reuters").stdout == "1\n"
     shown = actor_json(cli, "reuters")
     expected = {
@@ -170,7 +142,7 @@ def test_list_as_a_table(cli, seeded) -> None:
     assert unit.split()[-2:] == ["0", "2"]
 
 
-def test_list_of_nothing(cli, db_path) -> None:
+def test_list_of_nothing(cli) -> None:
     assert cli("actor", "list", "-f", "json").stdout == "[]\n"
     assert cli("actor", "list", "-f", "jsonl").stdout == ""
     assert cli("actor", "list", "-f", "csv").stdout.splitlines() == [
@@ -232,12 +204,12 @@ ACCENTED = "Société Générale"
     ],
     ids=["nfc", "plain", "upper", "upper-accents", "spaces", "nfd", "nfd-lower"],
 )
-def test_accented_names_match_without_accents(cli, seeded, db_path, ref) -> None:
+def test_accented_names_match_without_accents(cli, seeded, db_url, ref) -> None:
     assert cli("actor", "add", ACCENTED, "--kind", "company").stdout == "6\n"
     assert actor_json(cli, ref)["name"] == ACCENTED
     # Recording a claim by it finds the actor instead of creating another.
     cli("claim", "add", "Trading losses were hidden", "--by", ref)
-    database = open_database(str(db_path))
+    database = open_database(db_url)
     with database.session(write=False) as s:
         assert len(s.scalars(select(Actor)).all()) == 6
         claim = s.scalar(select(Claim).where(Claim.text == "Trading losses were hidden"))
@@ -245,11 +217,11 @@ def test_accented_names_match_without_accents(cli, seeded, db_path, ref) -> None
     database.close()
 
 
-def test_accent_case_and_eszett_variants_are_one_name(cli, seeded, db_path) -> None:
+def test_accent_case_and_eszett_variants_are_one_name(cli, seeded, db_url) -> None:
     cli("actor", "add", "Deutsche Straße AG")
     assert actor_json(cli, "DEUTSCHE STRASSE AG")["id"] == 6
     cli("actor", "add", ACCENTED)
-    before = snapshot(db_path)
+    before = snapshot(db_url)
     for name in ("Societe Generale", "SOCIÉTÉ  GÉNÉRALE", unicodedata.normalize("NFD", ACCENTED)):
         taken = cli("actor", "add", name, ok=False)
         assert taken.exit_code == 1
@@ -259,10 +231,10 @@ def test_accent_case_and_eszett_variants_are_one_name(cli, seeded, db_path) -> N
         )
         alias = cli("actor", "edit", "China", "--alias", name, ok=False)
         assert alias.exit_code == 1
-    assert snapshot(db_path) == before
+    assert snapshot(db_url) == before
 
 
-def test_rename_keeps_the_old_name_as_an_alias(cli, seeded, db_path) -> None:
+def test_rename_keeps_the_old_name_as_an_alias(cli, seeded, db_url) -> None:
     result = cli("actor", "edit", "mandiant", "--name", "Mandiant (Google Cloud)")
     assert result.stdout == ""
     assert result.stderr == "updated actor 'Mandiant (Google Cloud)' (#1)\n"
@@ -278,7 +250,7 @@ def test_rename_keeps_the_old_name_as_an_alias(cli, seeded, db_path) -> None:
     assert json.loads(cli("source", "show", "1", "-f", "json").stdout)["publisher"] == (
         "Mandiant (Google Cloud)"
     )
-    assert history(db_path, "actor", 1)[-1] == (
+    assert history(db_url, "actor", 1)[-1] == (
         "edited",
         {"name": ["Mandiant", "Mandiant (Google Cloud)"]},
     )
@@ -290,12 +262,12 @@ def test_rename_in_case_only_adds_no_alias(cli, seeded) -> None:
     assert (shown["name"], shown["aliases"]) == ("MANDIANT", [])
 
 
-def test_rename_to_one_of_its_aliases_swaps_them(cli, seeded, db_path) -> None:
+def test_rename_to_one_of_its_aliases_swaps_them(cli, seeded, db_url) -> None:
     cli("actor", "edit", "PLA Unit 61398", "--name", "APT1")
     shown = actor_json(cli, "pla unit 61398")
     assert shown["name"] == "APT1"
     assert sorted(shown["aliases"]) == ["Comment Crew", "PLA Unit 61398"]
-    database = open_database(str(db_path))
+    database = open_database(db_url)
     with database.session(write=False) as s:
         primary = s.scalars(
             select(ActorName.name).where(ActorName.actor_id == 3, ActorName.is_primary)
@@ -304,14 +276,14 @@ def test_rename_to_one_of_its_aliases_swaps_them(cli, seeded, db_path) -> None:
     database.close()
 
 
-def test_add_and_remove_aliases(cli, seeded, db_path) -> None:
+def test_add_and_remove_aliases(cli, seeded, db_url) -> None:
     cli("actor", "edit", "APT1", "--alias", "Comment Panda", "--remove-alias", "comment  crew")
     shown = actor_json(cli, "Comment Panda")
     assert (shown["id"], shown["aliases"]) == (3, ["APT1", "Comment Panda"])
     gone = cli("actor", "show", "Comment Crew", ok=False)
     assert gone.exit_code == 1
     assert gone.stderr == "Error: no actor 'Comment Crew'\n"
-    assert history(db_path, "actor", 3)[-1] == (
+    assert history(db_url, "actor", 3)[-1] == (
         "edited",
         {"aliases_added": ["Comment Panda"], "aliases_removed": ["Comment Crew"]},
     )
@@ -319,20 +291,20 @@ def test_add_and_remove_aliases(cli, seeded, db_path) -> None:
     cli("actor", "add", "Comment Crew")
 
 
-def test_kind_and_description(cli, seeded, db_path) -> None:
+def test_kind_and_description(cli, seeded, db_url) -> None:
     cli("actor", "edit", "China", "--kind", "organization", "--description", "The PRC")
     shown = actor_json(cli, "China")
     assert (shown["kind"], shown["description"]) == ("organization", "The PRC")
     cli("actor", "edit", "China", "--description", "")
     assert actor_json(cli, "China")["description"] is None
-    assert history(db_path, "actor", 2)[-2:] == [
+    assert history(db_url, "actor", 2)[-2:] == [
         ("edited", {"kind": ["government", "organization"], "description": [None, "The PRC"]}),
         ("edited", {"description": ["The PRC", None]}),
     ]
 
 
-def test_an_edit_that_changes_nothing_records_nothing(cli, seeded, db_path) -> None:
-    before = snapshot(db_path)
+def test_an_edit_that_changes_nothing_records_nothing(cli, seeded, db_url) -> None:
+    before = snapshot(db_url)
     cli(
         "actor",
         "edit",
@@ -346,7 +318,7 @@ def test_an_edit_that_changes_nothing_records_nothing(cli, seeded, db_path) -> N
         "--alias",
         "apt1",
     )
-    assert snapshot(db_path) == before
+    assert snapshot(db_url) == before
 
 
 @pytest.fixture
@@ -369,7 +341,7 @@ def panda(cli, seeded) -> dict[str, int]:
     return ids
 
 
-def test_merge_moves_names_claims_and_sources(cli, seeded, panda, db_path) -> None:
+def test_merge_moves_names_claims_and_sources(cli, seeded, panda, db_url) -> None:
     result = cli("actor", "merge", "APT1", "Comment Panda")
     assert result.stdout == ""
     assert result.stderr == "merged 'Comment Panda' into 'PLA Unit 61398' (#3)\n"
@@ -382,7 +354,7 @@ def test_merge_moves_names_claims_and_sources(cli, seeded, panda, db_path) -> No
     gone = cli("actor", "show", str(panda["panda"]), ok=False)
     assert (gone.exit_code, gone.stderr) == (1, f"Error: no actor with id {panda['panda']}\n")
 
-    database = open_database(str(db_path))
+    database = open_database(db_url)
     with database.session(write=False) as s:
         assert s.get(Actor, panda["panda"]) is None
         assert s.scalars(select(ActorName).where(ActorName.actor_id == panda["panda"])).all() == []
@@ -402,21 +374,21 @@ def test_merge_moves_names_claims_and_sources(cli, seeded, panda, db_path) -> No
     assert [c["id"] for c in listed] == [panda["by"]]
     assert listed[0]["claimant"] == "PLA Unit 61398"
 
-    assert history(db_path, "claim", panda["by"])[-1] == (
+    assert history(db_url, "claim", panda["by"])[-1] == (
         "edited",
         {"claimant": ["Comment Panda", "PLA Unit 61398"]},
     )
-    assert history(db_path, "claim", panda["about"])[-1] == (
+    assert history(db_url, "claim", panda["about"])[-1] == (
         "edited",
         {"about": ["Comment Panda", "PLA Unit 61398"]},
     )
-    assert history(db_path, "claim", panda["both"])[-1][0] == "edited"
-    merged = history(db_path, "actor", 3)[-1]
+    assert history(db_url, "claim", panda["both"])[-1][0] == "edited"
+    merged = history(db_url, "actor", 3)[-1]
     assert merged[0] == "merged"
     assert merged[1]["merged"]["id"] == panda["panda"]
     assert merged[1]["merged"]["name"] == "Comment Panda"
     assert merged[1]["names"] == ["Comment Panda", "Byzantine Candor"]
-    assert history(db_path, "actor", panda["panda"])[-1] == (
+    assert history(db_url, "actor", panda["panda"])[-1] == (
         "merged-into",
         {"into": {"id": 3, "name": "PLA Unit 61398"}},
     )
@@ -424,9 +396,9 @@ def test_merge_moves_names_claims_and_sources(cli, seeded, panda, db_path) -> No
     assert "edited by tester: about: 'Comment Panda' -> 'PLA Unit 61398'" in text
 
 
-def test_merge_refuses_to_give_one_claimant_the_same_claim_twice(cli, seeded, db_path) -> None:
+def test_merge_refuses_to_give_one_claimant_the_same_claim_twice(cli, seeded, db_url) -> None:
     cli("claim", "add", MANDIANT_CLAIM, "--by", "Mandiant Intelligence")  # creates actor #6
-    before = snapshot(db_path)
+    before = snapshot(db_url)
     result = cli("actor", "merge", "Mandiant", "Mandiant Intelligence", ok=False)
     assert result.exit_code == 1
     assert result.stdout == ""
@@ -434,4 +406,4 @@ def test_merge_refuses_to_give_one_claimant_the_same_claim_twice(cli, seeded, db
         "Error: cannot merge: claim #4 by 'Mandiant Intelligence' repeats claim #1 by 'Mandiant'; "
         "link them with 'repeats' or delete one first\n"
     )
-    assert snapshot(db_path) == before
+    assert snapshot(db_url) == before

@@ -4,11 +4,6 @@ tracker export claims: checked in the output a user or a program reads, and in t
 import csv
 import io
 import json
-import shutil
-import sqlite3
-from collections.abc import Callable
-from contextlib import closing
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +17,7 @@ from tests.conftest import (
     GLOBE_URL,
     MANDIANT_CLAIM,
     Run,
+    Templates,
     dump,
     record_seed,
 )
@@ -40,44 +36,9 @@ from tracker.services.claim_report import COLUMNS
 from tracker.services.export import write_csv
 from tracker.vocab import Relation, Verdict
 
-Template = tuple[Path, dict[str, int]]
 
-
-def make_template(
-    factory: pytest.TempPathFactory, build: Callable[[Run], dict[str, int]], base: Path | None
-) -> Template:
-    """Run `build` once against a fresh database (or a copy of `base`) and keep the file: each
-    test then works on its own copy, which is much faster than recording the data again."""
-    folder = factory.mktemp("template")
-    path = folder / "tracker.db"
-    if base is not None:
-        shutil.copyfile(base, path)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(folder / "home"))
-        mp.setenv("XDG_DATA_HOME", str(folder / "home" / "data"))
-        mp.setenv("TRACKER_USER", "tester")
-        mp.setenv("TRACKER_DB", str(path))
-        mp.delenv("TRACKER_DEBUG", raising=False)
-        ids = build(Run())
-    with closing(sqlite3.connect(path)) as conn:  # fold the WAL into the file before copying
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return path, ids
-
-
-@pytest.fixture(scope="module")
-def _seed_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
-    return make_template(tmp_path_factory, record_seed, None)
-
-
-@pytest.fixture
-def seeded(_seed_template: Template, db_path: Path) -> dict[str, int]:
-    """Same data and ids as conftest's `seeded`, copied from a file instead of re-recorded."""
-    shutil.copyfile(_seed_template[0], db_path)
-    return dict(_seed_template[1])
-
-
-def snapshot(db_path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    database = open_database(str(db_path))
+def snapshot(db_url: str) -> dict[str, list[tuple[Any, ...]]]:
+    database = open_database(db_url)
     try:
         return dump(database)
     finally:
@@ -109,7 +70,7 @@ def add(cli: Run, *args: str) -> int:
 # --- add ------------------------------------------------------------------------------------
 
 
-def test_add_prints_only_the_id_on_stdout(cli, seeded, db_path) -> None:
+def test_add_prints_only_the_id_on_stdout(cli, seeded, db_url) -> None:
     result = cli(
         "claim",
         "add",
@@ -142,7 +103,7 @@ def test_add_prints_only_the_id_on_stdout(cli, seeded, db_path) -> None:
         "created actor 'United States' (#7)",
         "recorded claim #4",
     ]
-    database = open_database(str(db_path))
+    database = open_database(db_url)
     with database.session(write=False) as s:
         claim = s.get(Claim, 4)
         assert claim.claimant.name == "US intelligence leaders"
@@ -159,14 +120,14 @@ def test_add_prints_only_the_id_on_stdout(cli, seeded, db_path) -> None:
     assert created[0]["changes"]["sources"] == [GLOBE_ARTICLE, "Worldwide Threat Assessment"]
 
 
-def test_add_finds_actors_and_sources_instead_of_duplicating_them(cli, seeded, db_path) -> None:
-    before = {name: len(rows) for name, rows in snapshot(db_path).items()}
+def test_add_finds_actors_and_sources_instead_of_duplicating_them(cli, seeded, db_url) -> None:
+    before = {name: len(rows) for name, rows in snapshot(db_url).items()}
     result = cli(
         "claim", "add", "Another claim", "--by", "  MANDIANT ", "-s", "#1", "-s", "apt1: exposing "
         "one of china's cyber espionage units", "-a", "comment crew", "-a", "#3",
     )  # fmt: skip
     assert (result.stdout, result.stderr) == ("4\n", "recorded claim #4\n")
-    after = {name: len(rows) for name, rows in snapshot(db_path).items()}
+    after = {name: len(rows) for name, rows in snapshot(db_url).items()}
     assert after["actor"] == before["actor"]
     assert after["source"] == before["source"]
     assert after["appearance"] == before["appearance"] + 1
@@ -204,14 +165,14 @@ def record_dated(cli: Run) -> dict[str, int]:
     return {}
 
 
-@pytest.fixture(scope="module")
-def _dated_template(tmp_path_factory: pytest.TempPathFactory, _seed_template: Template) -> Path:
-    return make_template(tmp_path_factory, record_dated, _seed_template[0])[0]
+def build_dated(cli: Run) -> dict[str, int]:
+    return {**record_seed(cli), **record_dated(cli)}
 
 
 @pytest.fixture
-def dated(_dated_template: Path, db_path: Path) -> None:
-    shutil.copyfile(_dated_template, db_path)
+def dated(cli: Run, templates: Templates, backend: str, db_url: str) -> dict[str, int]:
+    """The seed and the claims above, recorded once per session."""
+    return dict(templates.load("claims-dated", build_dated, backend, db_url))
 
 
 @pytest.mark.parametrize(
@@ -311,7 +272,7 @@ def test_list_as_a_table(cli, seeded) -> None:
     assert CHINA_DENIAL in lines[3]
 
 
-def test_list_of_nothing(cli, db_path) -> None:
+def test_list_of_nothing(cli) -> None:
     assert cli("claim", "list", "-f", "json").stdout == "[]\n"
     assert cli("claim", "list", "-f", "jsonl").stdout == ""
     assert cli("claim", "list", "-f", "csv").stdout.splitlines() == [",".join(COLUMNS)]
@@ -354,14 +315,14 @@ def test_a_negative_list_limit_is_refused(cli, seeded) -> None:
     ],
     ids=lambda v: " ".join(v) if isinstance(v, list) else None,
 )
-def test_each_edit_is_recorded(cli, seeded, db_path, args, changes) -> None:
-    before = snapshot(db_path)
+def test_each_edit_is_recorded(cli, seeded, db_url, args, changes) -> None:
+    before = snapshot(db_url)
     result = cli("claim", "edit", "1", *args)
     assert result.stdout == ""
     assert result.stderr.splitlines()[-1] == "updated claim #1"
     entries = history(cli, 1)
     if not changes:
-        assert snapshot(db_path) == before
+        assert snapshot(db_url) == before
         return
     assert [e["action"] for e in entries] == ["created", "linked", "edited"]
     assert entries[-1]["changes"] == changes
@@ -416,20 +377,20 @@ def test_clearing_quote_and_note(cli, seeded) -> None:
 # --- delete ---------------------------------------------------------------------------------
 
 
-def test_delete_is_refused_while_linked_unless_forced(cli, seeded, db_path) -> None:
-    before = snapshot(db_path)
+def test_delete_is_refused_while_linked_unless_forced(cli, seeded, db_url) -> None:
+    before = snapshot(db_url)
     refused = cli("claim", "delete", "1", ok=False)
     assert refused.exit_code == 1
     assert refused.stderr == (
         "Error: claim #1 is linked from other claims (#3 disputes); unlink them or use --force\n"
     )
-    assert snapshot(db_path) == before
+    assert snapshot(db_url) == before
     cli("claim", "rate", "1", "misleading", "--note", "overstated")
 
     result = cli("claim", "delete", "1", "--force")
     assert result.stdout == ""
     assert result.stderr == "deleted claim #1; 'tracker claim history 1' still shows it\n"
-    database = open_database(str(db_path))
+    database = open_database(db_url)
     with database.session(write=False) as s:
         assert s.get(Claim, 1) is None
         for model in (Appearance, ClaimSubject, ClaimTag, VerdictEntry):
@@ -493,11 +454,11 @@ def test_history_of_a_deleted_claim_by_uid(cli, seeded) -> None:
 
 
 @pytest.mark.parametrize("relation", [r.value for r in Relation])
-def test_link_every_relation(cli, seeded, db_path, relation) -> None:
+def test_link_every_relation(cli, seeded, db_url, relation) -> None:
     result = cli("claim", "link", "2", relation, "#1", "--note", "see p. 3")
     assert result.stdout == ""
     assert result.stderr == f"linked: #2 {relation} #1\n"
-    database = open_database(str(db_path))
+    database = open_database(db_url)
     with database.session(write=False) as s:
         link = s.scalar(select(Link).where(Link.from_id == 2))
         assert (link.relation, link.to_id, link.note) == (relation, 1, "see p. 3")
@@ -523,11 +484,11 @@ def test_links_go_both_ways_independently(cli, seeded) -> None:
     assert [x["id"] for x in dossier(cli, 1)["links_in"]] == [3]
 
 
-def test_unlink(cli, seeded, db_path) -> None:
+def test_unlink(cli, seeded, db_url) -> None:
     result = cli("claim", "unlink", "3", "disputes", "1")
     assert result.stdout == ""
     assert result.stderr == "unlinked: #3 disputes #1\n"
-    database = open_database(str(db_path))
+    database = open_database(db_url)
     with database.session(write=False) as s:
         assert s.scalars(select(Link)).all() == []
     database.close()
@@ -620,17 +581,14 @@ def record_searchable(cli: Run) -> dict[str, int]:
     }
 
 
-@pytest.fixture(scope="module")
-def _searchable_template(
-    tmp_path_factory: pytest.TempPathFactory, _seed_template: Template
-) -> Template:
-    return make_template(tmp_path_factory, record_searchable, _seed_template[0])
+def build_searchable(cli: Run) -> dict[str, int]:
+    return {**record_seed(cli), **record_searchable(cli)}
 
 
 @pytest.fixture
-def searchable(_seed_template: Template, _searchable_template: Template, db_path: Path) -> dict:
-    shutil.copyfile(_searchable_template[0], db_path)
-    return {**_seed_template[1], **_searchable_template[1]}
+def searchable(cli: Run, templates: Templates, backend: str, db_url: str) -> dict[str, int]:
+    """The seed and the claims above, recorded once per session."""
+    return dict(templates.load("claims-searchable", build_searchable, backend, db_url))
 
 
 @pytest.mark.parametrize(
@@ -666,21 +624,21 @@ def searchable(_seed_template: Template, _searchable_template: Template, db_path
         ("china", ["mandiant", "denial"]),
     ],
 )
-def test_search_takes_words_literally(cli, searchable, db_path, query, expected) -> None:
-    before = snapshot(db_path)
+def test_search_takes_words_literally(cli, searchable, db_url, query, expected) -> None:
+    before = snapshot(db_url)
     hits = json.loads(cli("search", "-f", "json", "--", query).stdout)
     assert sorted(h["id"] for h in hits) == sorted(searchable[k] for k in expected)
-    assert snapshot(db_path) == before
+    assert snapshot(db_url) == before
 
 
 @pytest.mark.parametrize("query", ["%", '""', "()", "* - :", "'; --", "   ", "^", "“”", "% _ %"])
-def test_search_with_no_word_at_all_exits_65(cli, seeded, db_path, query) -> None:
-    before = snapshot(db_path)
+def test_search_with_no_word_at_all_exits_65(cli, seeded, db_url, query) -> None:
+    before = snapshot(db_url)
     result = cli("search", "--", query, ok=False)
     assert result.exit_code == 65
     assert result.stdout == ""
     assert result.stderr == f"Error: nothing to search for in {query!r}: give at least one word\n"
-    assert snapshot(db_path) == before
+    assert snapshot(db_url) == before
 
 
 def test_search_words_given_as_separate_arguments(cli, searchable) -> None:
@@ -789,14 +747,14 @@ def test_csv_writer_guards_every_formula_start(start) -> None:
 
 
 @pytest.mark.parametrize("zero", [0xFF10, 0x0660], ids=["fullwidth", "arabic-indic"])
-def test_dates_in_other_digits_are_refused(cli, seeded, db_path, zero) -> None:
+def test_dates_in_other_digits_are_refused(cli, seeded, db_url, zero) -> None:
     # Stored as given they would sort after every ASCII date and escape --since/--until.
     date = "2013-02-19".translate({ord("0") + i: zero + i for i in range(10)})
-    before = snapshot(db_path)
+    before = snapshot(db_url)
     for args in (["claim", "add", "Odd digits", "--by", "China"], ["claim", "edit", "1"]):
         result = cli(*args, "--date", date, ok=False)
         assert result.exit_code == 65
         assert result.stderr == (
             f"Error: date stated {date!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD\n"
         )
-    assert snapshot(db_path) == before
+    assert snapshot(db_url) == before

@@ -2,16 +2,12 @@
 the error class carries (2 usage, 65 bad data, 1 unknown or conflicting, 74 unusable database),
 nothing on stdout, and the database exactly as it was before."""
 
-import shutil
-import sqlite3
-from contextlib import closing
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import APT1_REPORT, MANDIANT_CLAIM, Run, dump, record_seed
+from tests.conftest import APT1_REPORT, MANDIANT_CLAIM, Run, dump
 from tracker.db import open_database
 from tracker.models import Actor, ActorName, Source
 
@@ -23,41 +19,17 @@ DATE_FORMS = "is not a date: use YYYY, YYYY-MM or YYYY-MM-DD"
 NEAR_MANDIANT = "no actor 'Mandaint'; did you mean 'Mandiant' (#1)?"
 
 
-@pytest.fixture(scope="module")
-def _seed_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
-    """The seed scenario recorded once per module; each test works on its own copy."""
-    folder = tmp_path_factory.mktemp("seed")
-    path = folder / "tracker.db"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(folder / "home"))
-        mp.setenv("XDG_DATA_HOME", str(folder / "home" / "data"))
-        mp.setenv("TRACKER_USER", "tester")
-        mp.setenv("TRACKER_DB", str(path))
-        mp.delenv("TRACKER_DEBUG", raising=False)
-        ids = record_seed(Run())
-    with closing(sqlite3.connect(path)) as conn:  # fold the WAL into the file before copying
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return path, ids
-
-
-@pytest.fixture
-def seeded(_seed_template: tuple[Path, dict[str, int]], db_path: Path) -> dict[str, int]:
-    """Same data and ids as conftest's `seeded`, copied from a file instead of re-recorded."""
-    shutil.copyfile(_seed_template[0], db_path)
-    return dict(_seed_template[1])
-
-
-def snapshot(db_path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    database = open_database(str(db_path))
+def snapshot(db_url: str) -> dict[str, list[tuple[Any, ...]]]:
+    database = open_database(db_url)
     try:
         return dump(database)
     finally:
         database.close()
 
 
-def refused(cli: Run, db_path: Path, *args: str, code: int, input: str | None = None) -> str:
+def refused(cli: Run, db_url: str, *args: str, code: int, input: str | None = None) -> str:
     """Run a command that must fail and change nothing; returns its `Error: ...` line."""
-    before = snapshot(db_path)
+    before = snapshot(db_url)
     result = cli(*args, input=input, ok=False)
     assert result.exit_code == code, (args, result.stdout, result.stderr, result.exception)
     assert result.stdout == ""
@@ -66,7 +38,7 @@ def refused(cli: Run, db_path: Path, *args: str, code: int, input: str | None = 
     assert len(errors) == 1, result.stderr
     if code != 2:  # our own errors are one line; Click prints usage lines before its error
         assert lines == errors, result.stderr
-    assert snapshot(db_path) == before
+    assert snapshot(db_url) == before
     return errors[0]
 
 
@@ -212,8 +184,8 @@ DATA_ERRORS = [
 @pytest.mark.parametrize(
     ("args", "message"), DATA_ERRORS, ids=[" ".join(a)[:60] for a, _ in DATA_ERRORS]
 )
-def test_bad_data_exits_65(cli, seeded, db_path, args, message) -> None:
-    assert refused(cli, db_path, *args, code=65) == f"Error: {message}"
+def test_bad_data_exits_65(cli, seeded, db_url, args, message) -> None:
+    assert refused(cli, db_url, *args, code=65) == f"Error: {message}"
 
 
 LOOKUP_ERRORS = [
@@ -325,21 +297,21 @@ LOOKUP_ERRORS = [
 @pytest.mark.parametrize(
     ("args", "message"), LOOKUP_ERRORS, ids=[" ".join(a)[:60] for a, _ in LOOKUP_ERRORS]
 )
-def test_unknown_ambiguous_or_conflicting_exits_1(cli, seeded, db_path, args, message) -> None:
-    assert refused(cli, db_path, *args, code=1) == f"Error: {message}"
+def test_unknown_ambiguous_or_conflicting_exits_1(cli, seeded, db_url, args, message) -> None:
+    assert refused(cli, db_url, *args, code=1) == f"Error: {message}"
 
 
-def test_a_near_miss_never_becomes_an_actor(cli, seeded, db_path) -> None:
-    line = refused(cli, db_path, "claim", "add", "Typo", "--by", "Mandaint", code=1)
+def test_a_near_miss_never_becomes_an_actor(cli, seeded, db_url) -> None:
+    line = refused(cli, db_url, "claim", "add", "Typo", "--by", "Mandaint", code=1)
     assert line.endswith("did you mean 'Mandiant' (#1)?")
-    database = open_database(str(db_path))
+    database = open_database(db_url)
     with database.session(write=False) as s:
         assert s.scalar(select(ActorName).where(ActorName.key == "mandaint")) is None
         assert len(s.scalars(select(Actor)).all()) == 5
     database.close()
     # A name that is not close to any other is created on the fly, as documented.
     cli("claim", "add", "Typo", "--by", "Someone New")
-    database = open_database(str(db_path))
+    database = open_database(db_url)
     with database.session(write=False) as s:
         assert s.scalar(select(Actor.name).where(Actor.name == "Someone New")) == "Someone New"
     database.close()
@@ -366,12 +338,12 @@ AMBIGUOUS = (
     ids=lambda a: " ".join(a[:2]),
 )
 def test_ambiguous_source_titles_list_the_candidates(
-    cli, seeded, db_path, tmp_path, monkeypatch, args
+    cli, seeded, db_url, tmp_path, monkeypatch, args
 ) -> None:
     monkeypatch.chdir(tmp_path)
     cli("source", "add", "Duplicate title", "--date", "2012")
     cli("source", "add", "duplicate  Title")  # the same title once case and spacing are ignored
-    assert refused(cli, db_path, *args, code=1) == AMBIGUOUS
+    assert refused(cli, db_url, *args, code=1) == AMBIGUOUS
     # The id always works.
     assert "#3 Duplicate title" in cli("source", "show", "3").stdout
 
@@ -446,10 +418,10 @@ _LEAKS = "BUG: rows are written before the filters are checked, so a failing com
     ids=lambda v: " ".join(v) if isinstance(v, list) else None,
 )
 def test_a_bad_filter_prints_no_data(
-    cli, seeded, db_path, tmp_path, monkeypatch, args, code, message
+    cli, seeded, db_url, tmp_path, monkeypatch, args, code, message
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert refused(cli, db_path, *args, code=code) == f"Error: {message}"
+    assert refused(cli, db_url, *args, code=code) == f"Error: {message}"
     assert not (tmp_path / "out.csv").exists()
     assert not list(tmp_path.glob(".*partial"))
 
@@ -463,34 +435,32 @@ def test_a_bad_filter_prints_no_data(
     ],
     ids=["text-and-claimant", "text", "claimant"],
 )
-def test_editing_into_a_duplicate_claim(cli, seeded, db_path, args) -> None:
+def test_editing_into_a_duplicate_claim(cli, seeded, db_url, args) -> None:
     cli("claim", "add", "Another claim", "--by", "Mandiant")  # #4
     cli("claim", "add", MANDIANT_CLAIM, "--by", "China")  # #5: same words, another claimant
-    line = refused(cli, db_path, *args, code=1)
+    line = refused(cli, db_url, *args, code=1)
     assert line == "Error: this claimant already made this claim: #1"
 
 
 @pytest.mark.parametrize(
     ("args", "fragment"), USAGE_ERRORS, ids=[" ".join(a) for a, _ in USAGE_ERRORS]
 )
-def test_usage_errors_exit_2(cli, seeded, db_path, args, fragment) -> None:
-    line = refused(cli, db_path, *args, code=2)
+def test_usage_errors_exit_2(cli, seeded, db_url, args, fragment) -> None:
+    line = refused(cli, db_url, *args, code=2)
     assert fragment in line.lower(), line
 
 
 @pytest.mark.parametrize("stdin", [None, "", "The text typed into a pipe\n"])
-def test_claim_add_without_text_off_a_terminal_is_a_usage_error(
-    cli, seeded, db_path, stdin
-) -> None:
-    line = refused(cli, db_path, "claim", "add", "--by", "Mandiant", code=2, input=stdin)
+def test_claim_add_without_text_off_a_terminal_is_a_usage_error(cli, seeded, db_url, stdin) -> None:
+    line = refused(cli, db_url, "claim", "add", "--by", "Mandiant", code=2, input=stdin)
     assert line == "Error: Invalid value for TEXT: give the claim TEXT (prompts only on a terminal)"
 
 
-def test_a_failure_late_in_a_command_rolls_back_what_it_created(cli, seeded, db_path) -> None:
+def test_a_failure_late_in_a_command_rolls_back_what_it_created(cli, seeded, db_url) -> None:
     # The new source and the new actor are created before the tag is found bad: all undone.
     refused(
         cli,
-        db_path,
+        db_url,
         "claim",
         "add",
         "Fresh claim",
@@ -506,7 +476,7 @@ def test_a_failure_late_in_a_command_rolls_back_what_it_created(cli, seeded, db_
     )
     refused(
         cli,
-        db_path,
+        db_url,
         "source",
         "add",
         "Citing",
@@ -516,7 +486,7 @@ def test_a_failure_late_in_a_command_rolls_back_what_it_created(cli, seeded, db_
         "Nope",
         code=1,
     )
-    database = open_database(str(db_path))
+    database = open_database(db_url)
     with database.session(write=False) as s:
         assert s.scalar(select(Source).where(Source.title == "Brand New Source")) is None
         assert s.scalar(select(Actor).where(Actor.name.like("Brand New%"))) is None
@@ -524,16 +494,19 @@ def test_a_failure_late_in_a_command_rolls_back_what_it_created(cli, seeded, db_
     database.close()
 
 
-def test_errors_on_an_empty_database_change_nothing(cli, db_path) -> None:
-    refused(cli, db_path, "claim", "add", "X", "--by", "China", "--date", "2013-02-30", code=65)
-    refused(cli, db_path, "claim", "show", "1", code=1)
-    refused(cli, db_path, "claim", "add", "--by", "China", code=2)
-    assert all(rows == [] for rows in snapshot(db_path).values())
+def test_errors_on_an_empty_database_change_nothing(cli, db_url) -> None:
+    refused(cli, db_url, "claim", "add", "X", "--by", "China", "--date", "2013-02-30", code=65)
+    refused(cli, db_url, "claim", "show", "1", code=1)
+    refused(cli, db_url, "claim", "add", "--by", "China", code=2)
+    assert all(rows == [] for rows in snapshot(db_url).values())
 
 
 # --- an unusable database: exit 74, nothing created or changed -------------------------------
+# Database files given by path are SQLite's: these run once, on the SQLite parameter.
+sqlite_file = pytest.mark.usefixtures("db_path")
 
 
+@sqlite_file
 def test_database_in_a_missing_folder(cli, tmp_path) -> None:
     target = tmp_path / "no" / "such" / "folder" / "tracker.db"
     result = cli("--db", str(target), "claim", "add", "X", "--by", "China", ok=False)
@@ -546,6 +519,7 @@ def test_database_in_a_missing_folder(cli, tmp_path) -> None:
     assert not (tmp_path / "no").exists()
 
 
+@sqlite_file
 def test_database_path_under_a_file(cli, tmp_path) -> None:
     plain = tmp_path / "plain.txt"
     plain.write_text("not a folder\n")
@@ -557,6 +531,7 @@ def test_database_path_under_a_file(cli, tmp_path) -> None:
     assert plain.read_text() == "not a folder\n"
 
 
+@sqlite_file
 def test_database_path_is_a_folder(cli, tmp_path) -> None:
     folder = tmp_path / "folder"
     folder.mkdir()
@@ -567,6 +542,7 @@ def test_database_path_is_a_folder(cli, tmp_path) -> None:
     assert list(folder.iterdir()) == []
 
 
+@sqlite_file
 def test_database_file_is_not_a_database(cli, tmp_path, monkeypatch) -> None:
     garbage = tmp_path / "notes.db"
     content = b"These are my notes, not a database. " * 20

@@ -4,16 +4,12 @@ the output and in the database."""
 import csv
 import io
 import json
-import shutil
-import sqlite3
-from contextlib import closing
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import APT1_REPORT, GLOBE_ARTICLE, GLOBE_URL, Run, dump, record_seed
+from tests.conftest import APT1_REPORT, GLOBE_ARTICLE, GLOBE_URL, Run, dump
 from tracker.db import open_database
 from tracker.models import Actor, HistoryEntry, Source, SourceCitation
 
@@ -21,32 +17,8 @@ REUTERS = "China army unit behind US hacking, report says"
 REUTERS_URL = "https://www.reuters.com/article/us-china-hacking-idUSBRE91I0B420130219"
 
 
-@pytest.fixture(scope="module")
-def _seed_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
-    """The seed scenario recorded once per module; each test works on its own copy."""
-    folder = tmp_path_factory.mktemp("seed")
-    path = folder / "tracker.db"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(folder / "home"))
-        mp.setenv("XDG_DATA_HOME", str(folder / "home" / "data"))
-        mp.setenv("TRACKER_USER", "tester")
-        mp.setenv("TRACKER_DB", str(path))
-        mp.delenv("TRACKER_DEBUG", raising=False)
-        ids = record_seed(Run())
-    with closing(sqlite3.connect(path)) as conn:  # fold the WAL into the file before copying
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return path, ids
-
-
-@pytest.fixture
-def seeded(_seed_template: tuple[Path, dict[str, int]], db_path: Path) -> dict[str, int]:
-    """Same data and ids as conftest's `seeded`, copied from a file instead of re-recorded."""
-    shutil.copyfile(_seed_template[0], db_path)
-    return dict(_seed_template[1])
-
-
-def snapshot(db_path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    database = open_database(str(db_path))
+def snapshot(db_url: str) -> dict[str, list[tuple[Any, ...]]]:
+    database = open_database(db_url)
     try:
         return dump(database)
     finally:
@@ -57,16 +29,16 @@ def source_json(cli: Run, ref: str) -> dict[str, Any]:
     return json.loads(cli("source", "show", ref, "-f", "json").stdout)
 
 
-def citations(db_path: Path) -> set[tuple[int, int]]:
-    database = open_database(str(db_path))
+def citations(db_url: str) -> set[tuple[int, int]]:
+    database = open_database(db_url)
     with database.session(write=False) as s:
         rows = {(c.source_id, c.cited_id) for c in s.scalars(select(SourceCitation))}
     database.close()
     return rows
 
 
-def source_history(db_path: Path, source_id: int) -> list[tuple[str, dict[str, Any]]]:
-    database = open_database(str(db_path))
+def source_history(db_url: str, source_id: int) -> list[tuple[str, dict[str, Any]]]:
+    database = open_database(db_url)
     with database.session(write=False) as s:
         rows = s.execute(
             select(HistoryEntry.action, HistoryEntry.changes)
@@ -107,9 +79,9 @@ def add_reuters(cli: Run) -> int:
     return 3
 
 
-def test_add_records_every_field(cli, seeded, db_path) -> None:
+def test_add_records_every_field(cli, seeded, db_url) -> None:
     add_reuters(cli)
-    database = open_database(str(db_path))
+    database = open_database(db_url)
     with database.session(write=False) as s:
         source = s.get(Source, 3)
         assert source.title == REUTERS
@@ -123,10 +95,10 @@ def test_add_records_every_field(cli, seeded, db_path) -> None:
         assert [c.title for c in source.cites] == [APT1_REPORT]
         assert s.scalar(select(Actor.id).where(Actor.name == "Reuters")) == 6
     database.close()
-    assert source_history(db_path, 3) == [("created", {"title": REUTERS})]
+    assert source_history(db_url, 3) == [("created", {"title": REUTERS})]
 
 
-def test_add_with_defaults_on_an_empty_database(cli, db_path) -> None:
+def test_add_with_defaults_on_an_empty_database(cli) -> None:
     assert cli("source", "add", "Press release").stdout == "1\n"
     shown = source_json(cli, "press release")
     assert {k: shown[k] for k in ("id", "title", "kind", "publisher", "url", "published")} == {
@@ -147,8 +119,8 @@ def chain(cli, seeded) -> None:
     cli("source", "edit", GLOBE_ARTICLE, "--uncites", APT1_REPORT, "--cites", REUTERS)
 
 
-def test_show_walks_the_whole_chain(cli, chain, db_path) -> None:
-    assert citations(db_path) == {(2, 3), (3, 1)}
+def test_show_walks_the_whole_chain(cli, chain, db_url) -> None:
+    assert citations(db_url) == {(2, 3), (3, 1)}
     assert cli("source", "show", "2").stdout.splitlines() == [
         f"#2 {GLOBE_ARTICLE}",
         "  kind: article",
@@ -186,7 +158,7 @@ def test_the_claim_dossier_shows_the_chain(cli, chain, seeded) -> None:
     assert f"          <- rests on #1 {APT1_REPORT}" in out
 
 
-def test_a_source_resting_on_two_paths_to_one_report_lists_it_once(cli, chain, db_path) -> None:
+def test_a_source_resting_on_two_paths_to_one_report_lists_it_once(cli, chain) -> None:
     cli("source", "edit", "2", "--cites", "1")  # directly too: 2 -> 1 and 2 -> 3 -> 1
     shown = source_json(cli, "2")
     assert [(c["id"], c["depth"]) for c in shown["cites"]] == [(1, 1), (3, 1)]
@@ -240,7 +212,7 @@ def test_show_finds_a_source_by_id_url_or_title(cli, seeded, ref) -> None:
     assert source_json(cli, ref)["id"] == 2
 
 
-def test_edit_reliability(cli, seeded, db_path) -> None:
+def test_edit_reliability(cli, seeded, db_url) -> None:
     result = cli("source", "edit", APT1_REPORT, "--reliability", "c")
     assert result.stdout == ""
     assert result.stderr == f"updated source {APT1_REPORT!r} (#1)\n"
@@ -250,35 +222,35 @@ def test_edit_reliability(cli, seeded, db_path) -> None:
     assert source_json(cli, "1")["reliability_meaning"] == "cannot be judged"
     cli("source", "edit", "1", "--reliability", "")
     assert source_json(cli, "1")["reliability"] is None
-    assert [c for _, c in source_history(db_path, 1)[1:]] == [
+    assert [c for _, c in source_history(db_url, 1)[1:]] == [
         {"reliability": ["B", "C"]},
         {"reliability": ["C", "F"]},
         {"reliability": ["F", None]},
     ]
 
 
-def test_edit_url(cli, seeded, db_path) -> None:
+def test_edit_url(cli, seeded, db_url) -> None:
     cli("source", "edit", "1", "--url", "https://www.mandiant.com/resources/apt1")
     assert source_json(cli, "https://www.mandiant.com/resources/apt1")["id"] == 1
     cli("source", "edit", "2", "--url", "")
     assert source_json(cli, "2")["url"] is None
     gone = cli("source", "show", GLOBE_URL, ok=False)
     assert (gone.exit_code, gone.stderr) == (1, f"Error: no source {GLOBE_URL!r}\n")
-    assert source_history(db_path, 1)[-1] == (
+    assert source_history(db_url, 1)[-1] == (
         "edited",
         {"url": [None, "https://www.mandiant.com/resources/apt1"]},
     )
-    assert source_history(db_path, 2)[-1] == ("edited", {"url": [GLOBE_URL, None]})
-    before = snapshot(db_path)
+    assert source_history(db_url, 2)[-1] == ("edited", {"url": [GLOBE_URL, None]})
+    before = snapshot(db_url)
     bad = cli("source", "edit", "1", "--url", "javascript:alert(document.cookie)", ok=False)
     assert bad.exit_code == 65
     assert bad.stderr == (
         "Error: URL 'javascript:alert(document.cookie)' must start with http:// or https://\n"
     )
-    assert snapshot(db_path) == before
+    assert snapshot(db_url) == before
 
 
-def test_edit_title_publisher_kind_and_dates(cli, seeded, db_path) -> None:
+def test_edit_title_publisher_kind_and_dates(cli, seeded, db_url) -> None:
     cli(
         "source",
         "edit",
@@ -305,7 +277,7 @@ def test_edit_title_publisher_kind_and_dates(cli, seeded, db_path) -> None:
     )
     assert shown["authors"] == ["Dan McWhorter"]
     assert cli("source", "show", APT1_REPORT, ok=False).exit_code == 1
-    assert source_history(db_path, 1)[-1] == (
+    assert source_history(db_url, 1)[-1] == (
         "edited",
         {
             "title": [APT1_REPORT, "APT1 report"],
@@ -320,13 +292,13 @@ def test_edit_title_publisher_kind_and_dates(cli, seeded, db_path) -> None:
     assert (shown["publisher"], shown["published"]) == (None, None)
 
 
-def test_cites_and_uncites(cli, seeded, db_path) -> None:
+def test_cites_and_uncites(cli, seeded, db_url) -> None:
     cli("source", "add", "Wire story")  # 3
     cli("source", "add", "Blog post", "--cites", "Wire story", "--cites", "2")  # 4
-    assert citations(db_path) == {(2, 1), (4, 3), (4, 2)}
+    assert citations(db_url) == {(2, 1), (4, 3), (4, 2)}
     cli("source", "edit", "Blog post", "--uncites", "wire story", "--cites", "1")
-    assert citations(db_path) == {(2, 1), (4, 2), (4, 1)}
-    assert source_history(db_path, 4)[-1] == (
+    assert citations(db_url) == {(2, 1), (4, 2), (4, 1)}
+    assert source_history(db_url, 4)[-1] == (
         "edited",
         {"cites_added": [1], "cites_removed": [3]},
     )
@@ -348,26 +320,26 @@ def test_cites_and_uncites(cli, seeded, db_path) -> None:
     ],
     ids=["self", "direct", "three-long", "through-the-middle", "with-other-changes"],
 )
-def test_a_citation_loop_is_refused(cli, seeded, db_path, edit, message) -> None:
+def test_a_citation_loop_is_refused(cli, seeded, db_url, edit, message) -> None:
     cli("source", "add", "Wire story", "--cites", "2")  # 3 -> 2 -> 1
     cli("source", "add", "Blog post", "--cites", "3")  # 4 -> 3 -> 2 -> 1
-    before = snapshot(db_path)
+    before = snapshot(db_url)
     result = cli("source", "edit", *edit, ok=False)
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == f"Error: {message}\n"
-    assert snapshot(db_path) == before
+    assert snapshot(db_url) == before
     assert [c["id"] for c in source_json(cli, "4")["cites"]] == [3, 2, 1]
 
 
-def test_citing_an_already_cited_source_records_nothing(cli, seeded, db_path) -> None:
-    before = snapshot(db_path)
+def test_citing_an_already_cited_source_records_nothing(cli, seeded, db_url) -> None:
+    before = snapshot(db_url)
     cli("source", "edit", GLOBE_ARTICLE, "--cites", APT1_REPORT)
-    assert snapshot(db_path) == before
+    assert snapshot(db_url) == before
 
 
-def test_authors_can_be_cleared(cli, seeded, db_path) -> None:
+def test_authors_can_be_cleared(cli, seeded, db_url) -> None:
     cli("source", "edit", "1", "--author", "Dan McWhorter")
     cli("source", "edit", "1", "--author", "")
     assert source_json(cli, "1")["authors"] == []
-    assert source_history(db_path, 1)[-1] == ("edited", {"authors": [["Dan McWhorter"], []]})
+    assert source_history(db_url, 1)[-1] == ("edited", {"authors": [["Dan McWhorter"], []]})

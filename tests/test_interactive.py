@@ -18,9 +18,7 @@ def _env(db: Path | str) -> dict[str, str]:
 
 
 def test_claim_add_prompts_on_a_terminal(cli, seeded, db_url) -> None:
-    child = pexpect.spawn(
-        TRACKER, ["claim", "add"], env=_env(db_url), encoding="utf-8", timeout=20
-    )
+    child = pexpect.spawn(TRACKER, ["claim", "add"], env=_env(db_url), encoding="utf-8", timeout=20)
     child.expect("Claim text")
     child.sendline("Online attacks have supplanted terrorism as the top security threat")
     child.expect("known: .*Mandiant")  # known names are offered

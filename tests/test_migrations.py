@@ -77,6 +77,7 @@ def _populate_0002(conn: Connection) -> None:
 POPULATE: dict[str, Callable[[Connection], None]] = {
     "0001": _populate_0001,
     "0002": _populate_0002,
+    "0003": _populate_0002,  # 0003 changes only PostgreSQL's search index
 }
 TABLES = [
     "actor",

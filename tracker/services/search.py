@@ -44,10 +44,10 @@ _SQLITE = text(
 _POSTGRES = text(
     """
     SELECT c.id, c.text, a.name AS claimant, c.verdict,
-           ts_headline('simple', c.text, q, 'StartSel=[,StopSel=],MaxWords=24') AS match
+           ts_headline('tracker_search', c.text, q, 'StartSel=[,StopSel=],MaxWords=24') AS match
     FROM claim c
     JOIN actor a ON a.id = c.claimant_id,
-         plainto_tsquery('simple', :query) q
+         plainto_tsquery('tracker_search', :query) q
     WHERE c.search @@ q
     ORDER BY ts_rank(c.search, q) DESC, c.id
     LIMIT :limit
