@@ -254,3 +254,22 @@ def test_a_database_from_a_newer_tracker_is_refused(tmp_path) -> None:
     conn.close()
     with pytest.raises(StorageError, match="newer tracker"):
         open_database(str(path))
+
+
+def test_new_not_null_columns_have_a_default_or_backfill() -> None:
+    """A NOT NULL column added to a table that may hold rows needs a server default (or the
+    migration must fill it before the constraint): otherwise upgrading a populated database
+    fails. Checked on every migration after the first, which creates the tables."""
+    import ast
+
+    for path in sorted((MIGRATIONS / "versions").glob("0*.py"))[1:]:
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "add_column"):
+                continue
+            for column in (a for a in node.args if isinstance(a, ast.Call)):
+                keywords = {k.arg: k.value for k in column.keywords}
+                nullable = keywords.get("nullable")
+                not_null = isinstance(nullable, ast.Constant) and nullable.value is False
+                backfilled = "UPDATE " in path.read_text()
+                assert not not_null or "server_default" in keywords or backfilled, path.name
