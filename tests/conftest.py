@@ -305,12 +305,19 @@ def table_counts(database: Database) -> dict[str, int]:
         }
 
 
-def dump(database: Database) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in a stable order: to prove nothing changed at all."""
+def dump(database: Database | str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in a stable order: to prove nothing changed at all.
+    Takes an open database, or a URL / path to open (and close) for the occasion."""
     from sqlalchemy import select
 
     from tracker.models import Base
 
+    if isinstance(database, str):
+        opened = open_database(database)
+        try:
+            return dump(opened)
+        finally:
+            opened.close()
     with database.connect() as conn:
         return {
             name: [

@@ -14,14 +14,6 @@ from tracker.db import open_database
 from tracker.models import Actor, ActorName, Claim, ClaimSubject, HistoryEntry, Source
 
 
-def snapshot(db_url: str) -> dict[str, list[tuple[Any, ...]]]:
-    database = open_database(db_url)
-    try:
-        return dump(database)
-    finally:
-        database.close()
-
-
 def actor_json(cli: Run, ref: str) -> dict[str, Any]:
     return json.loads(cli("actor", "show", ref, "-f", "json").stdout)
 
@@ -221,7 +213,7 @@ def test_accent_case_and_eszett_variants_are_one_name(cli, seeded, db_url) -> No
     cli("actor", "add", "Deutsche Straße AG")
     assert actor_json(cli, "DEUTSCHE STRASSE AG")["id"] == 6
     cli("actor", "add", ACCENTED)
-    before = snapshot(db_url)
+    before = dump(db_url)
     for name in ("Societe Generale", "SOCIÉTÉ  GÉNÉRALE", unicodedata.normalize("NFD", ACCENTED)):
         taken = cli("actor", "add", name, ok=False)
         assert taken.exit_code == 1
@@ -231,7 +223,7 @@ def test_accent_case_and_eszett_variants_are_one_name(cli, seeded, db_url) -> No
         )
         alias = cli("actor", "edit", "China", "--alias", name, ok=False)
         assert alias.exit_code == 1
-    assert snapshot(db_url) == before
+    assert dump(db_url) == before
 
 
 def test_rename_keeps_the_old_name_as_an_alias(cli, seeded, db_url) -> None:
@@ -304,7 +296,7 @@ def test_kind_and_description(cli, seeded, db_url) -> None:
 
 
 def test_an_edit_that_changes_nothing_records_nothing(cli, seeded, db_url) -> None:
-    before = snapshot(db_url)
+    before = dump(db_url)
     cli(
         "actor",
         "edit",
@@ -318,7 +310,7 @@ def test_an_edit_that_changes_nothing_records_nothing(cli, seeded, db_url) -> No
         "--alias",
         "apt1",
     )
-    assert snapshot(db_url) == before
+    assert dump(db_url) == before
 
 
 @pytest.fixture
@@ -398,7 +390,7 @@ def test_merge_moves_names_claims_and_sources(cli, seeded, panda, db_url) -> Non
 
 def test_merge_refuses_to_give_one_claimant_the_same_claim_twice(cli, seeded, db_url) -> None:
     cli("claim", "add", MANDIANT_CLAIM, "--by", "Mandiant Intelligence")  # creates actor #6
-    before = snapshot(db_url)
+    before = dump(db_url)
     result = cli("actor", "merge", "Mandiant", "Mandiant Intelligence", ok=False)
     assert result.exit_code == 1
     assert result.stdout == ""
@@ -406,4 +398,4 @@ def test_merge_refuses_to_give_one_claimant_the_same_claim_twice(cli, seeded, db
         "Error: cannot merge: claim #4 by 'Mandiant Intelligence' repeats claim #1 by 'Mandiant'; "
         "link them with 'repeats' or delete one first\n"
     )
-    assert snapshot(db_url) == before
+    assert dump(db_url) == before

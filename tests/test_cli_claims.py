@@ -37,14 +37,6 @@ from tracker.services.export import write_csv
 from tracker.vocab import Relation, Verdict
 
 
-def snapshot(db_url: str) -> dict[str, list[tuple[Any, ...]]]:
-    database = open_database(db_url)
-    try:
-        return dump(database)
-    finally:
-        database.close()
-
-
 def listed(cli: Run, *filters: str) -> list[int]:
     return [row["id"] for row in json.loads(cli("claim", "list", *filters, "-f", "json").stdout)]
 
@@ -121,13 +113,13 @@ def test_add_prints_only_the_id_on_stdout(cli, seeded, db_url) -> None:
 
 
 def test_add_finds_actors_and_sources_instead_of_duplicating_them(cli, seeded, db_url) -> None:
-    before = {name: len(rows) for name, rows in snapshot(db_url).items()}
+    before = {name: len(rows) for name, rows in dump(db_url).items()}
     result = cli(
         "claim", "add", "Another claim", "--by", "  MANDIANT ", "-s", "#1", "-s", "apt1: exposing "
         "one of china's cyber espionage units", "-a", "comment crew", "-a", "#3",
     )  # fmt: skip
     assert (result.stdout, result.stderr) == ("4\n", "recorded claim #4\n")
-    after = {name: len(rows) for name, rows in snapshot(db_url).items()}
+    after = {name: len(rows) for name, rows in dump(db_url).items()}
     assert after["actor"] == before["actor"]
     assert after["source"] == before["source"]
     assert after["appearance"] == before["appearance"] + 1
@@ -316,13 +308,13 @@ def test_a_negative_list_limit_is_refused(cli, seeded) -> None:
     ids=lambda v: " ".join(v) if isinstance(v, list) else None,
 )
 def test_each_edit_is_recorded(cli, seeded, db_url, args, changes) -> None:
-    before = snapshot(db_url)
+    before = dump(db_url)
     result = cli("claim", "edit", "1", *args)
     assert result.stdout == ""
     assert result.stderr.splitlines()[-1] == "updated claim #1"
     entries = history(cli, 1)
     if not changes:
-        assert snapshot(db_url) == before
+        assert dump(db_url) == before
         return
     assert [e["action"] for e in entries] == ["created", "linked", "edited"]
     assert entries[-1]["changes"] == changes
@@ -378,13 +370,13 @@ def test_clearing_quote_and_note(cli, seeded) -> None:
 
 
 def test_delete_is_refused_while_linked_unless_forced(cli, seeded, db_url) -> None:
-    before = snapshot(db_url)
+    before = dump(db_url)
     refused = cli("claim", "delete", "1", ok=False)
     assert refused.exit_code == 1
     assert refused.stderr == (
         "Error: claim #1 is linked from other claims (#3 disputes); unlink them or use --force\n"
     )
-    assert snapshot(db_url) == before
+    assert dump(db_url) == before
     cli("claim", "rate", "1", "misleading", "--note", "overstated")
 
     result = cli("claim", "delete", "1", "--force")
@@ -625,20 +617,20 @@ def searchable(cli: Run, templates: Templates, backend: str, db_url: str) -> dic
     ],
 )
 def test_search_takes_words_literally(cli, searchable, db_url, query, expected) -> None:
-    before = snapshot(db_url)
+    before = dump(db_url)
     hits = json.loads(cli("search", "-f", "json", "--", query).stdout)
     assert sorted(h["id"] for h in hits) == sorted(searchable[k] for k in expected)
-    assert snapshot(db_url) == before
+    assert dump(db_url) == before
 
 
 @pytest.mark.parametrize("query", ["%", '""', "()", "* - :", "'; --", "   ", "^", "“”", "% _ %"])
 def test_search_with_no_word_at_all_exits_65(cli, seeded, db_url, query) -> None:
-    before = snapshot(db_url)
+    before = dump(db_url)
     result = cli("search", "--", query, ok=False)
     assert result.exit_code == 65
     assert result.stdout == ""
     assert result.stderr == f"Error: nothing to search for in {query!r}: give at least one word\n"
-    assert snapshot(db_url) == before
+    assert dump(db_url) == before
 
 
 def test_search_words_given_as_separate_arguments(cli, searchable) -> None:
@@ -750,11 +742,11 @@ def test_csv_writer_guards_every_formula_start(start) -> None:
 def test_dates_in_other_digits_are_refused(cli, seeded, db_url, zero) -> None:
     # Stored as given they would sort after every ASCII date and escape --since/--until.
     date = "2013-02-19".translate({ord("0") + i: zero + i for i in range(10)})
-    before = snapshot(db_url)
+    before = dump(db_url)
     for args in (["claim", "add", "Odd digits", "--by", "China"], ["claim", "edit", "1"]):
         result = cli(*args, "--date", date, ok=False)
         assert result.exit_code == 65
         assert result.stderr == (
             f"Error: date stated {date!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD\n"
         )
-    assert snapshot(db_url) == before
+    assert dump(db_url) == before

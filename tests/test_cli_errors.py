@@ -2,8 +2,6 @@
 the error class carries (2 usage, 65 bad data, 1 unknown or conflicting, 74 unusable database),
 nothing on stdout, and the database exactly as it was before."""
 
-from typing import Any
-
 import pytest
 from sqlalchemy import select
 
@@ -19,17 +17,9 @@ DATE_FORMS = "is not a date: use YYYY, YYYY-MM or YYYY-MM-DD"
 NEAR_MANDIANT = "no actor 'Mandaint'; did you mean 'Mandiant' (#1)?"
 
 
-def snapshot(db_url: str) -> dict[str, list[tuple[Any, ...]]]:
-    database = open_database(db_url)
-    try:
-        return dump(database)
-    finally:
-        database.close()
-
-
 def refused(cli: Run, db_url: str, *args: str, code: int, input: str | None = None) -> str:
     """Run a command that must fail and change nothing; returns its `Error: ...` line."""
-    before = snapshot(db_url)
+    before = dump(db_url)
     result = cli(*args, input=input, ok=False)
     assert result.exit_code == code, (args, result.stdout, result.stderr, result.exception)
     assert result.stdout == ""
@@ -38,7 +28,7 @@ def refused(cli: Run, db_url: str, *args: str, code: int, input: str | None = No
     assert len(errors) == 1, result.stderr
     if code != 2:  # our own errors are one line; Click prints usage lines before its error
         assert lines == errors, result.stderr
-    assert snapshot(db_url) == before
+    assert dump(db_url) == before
     return errors[0]
 
 
@@ -498,7 +488,7 @@ def test_errors_on_an_empty_database_change_nothing(cli, db_url) -> None:
     refused(cli, db_url, "claim", "add", "X", "--by", "China", "--date", "2013-02-30", code=65)
     refused(cli, db_url, "claim", "show", "1", code=1)
     refused(cli, db_url, "claim", "add", "--by", "China", code=2)
-    assert all(rows == [] for rows in snapshot(db_url).values())
+    assert all(rows == [] for rows in dump(db_url).values())
 
 
 # --- an unusable database: exit 74, nothing created or changed -------------------------------

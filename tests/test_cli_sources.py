@@ -17,14 +17,6 @@ REUTERS = "China army unit behind US hacking, report says"
 REUTERS_URL = "https://www.reuters.com/article/us-china-hacking-idUSBRE91I0B420130219"
 
 
-def snapshot(db_url: str) -> dict[str, list[tuple[Any, ...]]]:
-    database = open_database(db_url)
-    try:
-        return dump(database)
-    finally:
-        database.close()
-
-
 def source_json(cli: Run, ref: str) -> dict[str, Any]:
     return json.loads(cli("source", "show", ref, "-f", "json").stdout)
 
@@ -241,13 +233,13 @@ def test_edit_url(cli, seeded, db_url) -> None:
         {"url": [None, "https://www.mandiant.com/resources/apt1"]},
     )
     assert source_history(db_url, 2)[-1] == ("edited", {"url": [GLOBE_URL, None]})
-    before = snapshot(db_url)
+    before = dump(db_url)
     bad = cli("source", "edit", "1", "--url", "javascript:alert(document.cookie)", ok=False)
     assert bad.exit_code == 65
     assert bad.stderr == (
         "Error: URL 'javascript:alert(document.cookie)' must start with http:// or https://\n"
     )
-    assert snapshot(db_url) == before
+    assert dump(db_url) == before
 
 
 def test_edit_title_publisher_kind_and_dates(cli, seeded, db_url) -> None:
@@ -323,19 +315,19 @@ def test_cites_and_uncites(cli, seeded, db_url) -> None:
 def test_a_citation_loop_is_refused(cli, seeded, db_url, edit, message) -> None:
     cli("source", "add", "Wire story", "--cites", "2")  # 3 -> 2 -> 1
     cli("source", "add", "Blog post", "--cites", "3")  # 4 -> 3 -> 2 -> 1
-    before = snapshot(db_url)
+    before = dump(db_url)
     result = cli("source", "edit", *edit, ok=False)
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == f"Error: {message}\n"
-    assert snapshot(db_url) == before
+    assert dump(db_url) == before
     assert [c["id"] for c in source_json(cli, "4")["cites"]] == [3, 2, 1]
 
 
 def test_citing_an_already_cited_source_records_nothing(cli, seeded, db_url) -> None:
-    before = snapshot(db_url)
+    before = dump(db_url)
     cli("source", "edit", GLOBE_ARTICLE, "--cites", APT1_REPORT)
-    assert snapshot(db_url) == before
+    assert dump(db_url) == before
 
 
 def test_authors_can_be_cleared(cli, seeded, db_url) -> None:
