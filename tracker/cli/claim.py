@@ -65,53 +65,6 @@ Note = Annotated[
 LIST_COLUMNS = ["id", "claimant", "text", "stated", "verdict", "status", "sources"]
 
 
-def _ask(label: str, names: list[str] | None = None, *, required: bool = False) -> str:
-    """Prompt on the terminal; Tab completes from `names` where readline is available."""
-    try:
-        import readline
-
-        options = sorted(names or [])
-        readline.set_completer_delims("")
-        readline.set_completer(
-            lambda text, state: (
-                [n for n in options if n.lower().startswith(text.lower())][state]
-                if state < len([n for n in options if n.lower().startswith(text.lower())])
-                else None
-            )
-        )
-        readline.parse_and_bind("tab: complete")
-    except ImportError:
-        pass
-    if names:
-        shown = ", ".join(sorted(names)[:12]) + (" ..." if len(names) > 12 else "")
-        say(f"  known: {shown}")
-    while True:
-        value: str = typer.prompt(label, default="", show_default=False)
-        if value.strip() or not required:
-            return value.strip()
-        say(f"  {label} is required")
-
-
-def _ask_many(label: str, names: list[str]) -> list[str]:
-    values = _ask(f"{label} (separate several with ';', Enter for none)", names)
-    return [v.strip() for v in values.split(";") if v.strip()]
-
-
-def _interactive() -> dict[str, Any]:
-    from tracker.cli.complete import actor_names as known_actors
-    from tracker.cli.complete import source_titles as known_sources
-
-    actors, sources = known_actors(""), known_sources("")
-    return {
-        "text": _ask("Claim text", required=True),
-        "by": _ask("Claimant", actors, required=True),
-        "sources": _ask_many("Sources", sources),
-        "quote": _ask("Verbatim quote (Enter for none)") or None,
-        "about": _ask_many("About", actors),
-        "stated": _ask("Date stated (YYYY[-MM[-DD]], Enter for none)") or None,
-    }
-
-
 @app.command("add")
 def add(
     text: Annotated[
@@ -157,7 +110,9 @@ def add(
             raise typer.BadParameter(
                 "give the claim TEXT (prompts only on a terminal)", param_hint="TEXT"
             )
-        answers = _interactive()
+        from tracker.cli.prompts import ask_for_claim
+
+        answers = ask_for_claim()
         for key, value in answers.items():
             values[key] = values[key] or value
     if not values["by"]:
@@ -179,7 +134,7 @@ def add(
     typer.echo(claim.id)
 
 
-def _filters(**kwargs: Any) -> Any:
+def claim_filter(**kwargs: Any) -> Any:
     from tracker.services.claim_report import ClaimFilter
 
     return ClaimFilter(
@@ -218,7 +173,7 @@ def list_(
     """
     from tracker.services.claim_report import COLUMNS, claim_rows
 
-    filters = _filters(
+    filters = claim_filter(
         by=by,
         about=about,
         source=source,

@@ -15,7 +15,7 @@ from tracker.cli.claim import (
     Tags,
     Until,
     VerdictFilter,
-    _filters,
+    claim_filter,
 )
 from tracker.cli.common import group, output_stream, say, session
 
@@ -68,7 +68,7 @@ def claims(
     from tracker.services.claim_report import COLUMNS, claim_rows
     from tracker.services.export import write_csv, write_json, write_jsonl
 
-    filters = _filters(
+    filters = claim_filter(
         by=by,
         about=about,
         source=source,
