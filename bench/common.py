@@ -5,8 +5,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
+import os
+import re
 import shutil
+import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +55,65 @@ def tracker_executable() -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class ChildRun:
+    """A finished subprocess: wall time, its own peak resident memory, and what it said."""
+
+    seconds: float
+    max_rss: int  # bytes
+    stderr: str
+
+
+# Runs a command for run_child and writes its wall time and peak RSS to a file. A child's
+# ru_maxrss starts from the memory of the process it was forked from, and with vfork from that
+# process's peak. A child of the benchmark would therefore report at least the benchmark's own
+# peak, which is hundreds of MB after generating a large CSV. This fresh, bare interpreter
+# (about 10 MB) forks instead, so the command's figure is its own, like /usr/bin/time's.
+_LAUNCHER = """
+import os, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - started
+with open(report, "w") as out:
+    out.write(f"{seconds!r} {usage.ru_maxrss}")
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
+def run_child(
+    argv: Sequence[str | Path], env: dict[str, str] | None = None, stdout: Any = None
+) -> ChildRun:
+    """Run a command to completion and measure its wall time and peak RSS (see _LAUNCHER);
+    exits the benchmark if the command fails. stdout is discarded unless given."""
+    command = [str(a) for a in argv]
+    with contextlib.ExitStack() as stack:
+        out = stdout if stdout is not None else stack.enter_context(open(os.devnull, "wb"))
+        err = stack.enter_context(tempfile.TemporaryFile())
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-run-")))
+        report = folder / "measured"
+        done = subprocess.run(
+            [sys.executable, "-S", "-c", _LAUNCHER, str(report), *command],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+        )
+        err.seek(0)
+        said = err.read().decode(errors="replace").strip()
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {said}")
+        seconds, max_rss = report.read_text().split()
+    return ChildRun(float(seconds), int(max_rss) * 1024, said)  # ru_maxrss is in KiB on Linux
+
+
 def cached_database(n_claims: int, seed: int) -> tuple[Path, float | None]:
     """The benchmark database for these settings, built on first use; returns its path and the
     seconds spent building it (None when it came from the cache). Never run commands on it
@@ -70,6 +134,26 @@ def cached_database(n_claims: int, seed: int) -> tuple[Path, float | None]:
     finally:
         _remove_database(partial)
     return path, stats.seconds
+
+
+def cached_flat_csv(n_rows: int, seed: int) -> tuple[Path, float | None]:
+    """The flat claim CSV for these settings (`generate.write_flat_csv`), written on first use;
+    returns its path and the seconds spent writing it (None when it came from the cache)."""
+    from generate import GENERATOR_VERSION, write_flat_csv
+
+    path = DATA_DIR / f"flat-{n_rows}-seed{seed}-gen{GENERATOR_VERSION}.csv"
+    if path.exists():
+        return path, None
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    print(f"writing {path.relative_to(BENCH_DIR.parent)} ({n_rows:,} rows) ...", flush=True)
+    started = time.perf_counter()
+    try:
+        write_flat_csv(partial, n_rows, seed)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path, time.perf_counter() - started
 
 
 def schema_fingerprint() -> str:
@@ -134,6 +218,9 @@ class Report:
         return "\n".join(out)
 
 
+# A number, maybe with a unit: "12.5", "1,024", "1.23x", "81.2 s", "3.1 ms", "212 MB".
+_NUMBER = re.compile(r"-?[\d,]+(\.\d+)?( ?(x|s|ms|MB|%))?")
+
+
 def _looks_numeric(cell: str) -> bool:
-    text = cell.rstrip("x")
-    return text in ("", "-") or text.replace(".", "", 1).replace(",", "").isdigit()
+    return cell in ("", "-") or _NUMBER.fullmatch(cell) is not None

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import bulk
 import startup
 from common import Options, Report, add_common_arguments
 
@@ -28,6 +29,7 @@ class Benchmark:
 
 BENCHMARKS = [
     Benchmark(startup.NAME, startup.DESCRIPTION, startup.add_arguments, startup.run),
+    Benchmark(bulk.NAME, bulk.DESCRIPTION, bulk.add_arguments, bulk.run),
 ]
 
 
