@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, String, and_, exists, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from tracker.dates import parse_optional_date, period_end
@@ -111,11 +111,26 @@ def claim_rows(session: Session, filters: ClaimFilter | None = None) -> Iterator
             Claim.credibility,
             Claim.note,
             Claim.uid,
-            Claim.created_at,
-            Claim.updated_at,
+            *_timestamps(session),
         ).join(Actor, Actor.id == Claim.claimant_id),
     ).order_by(Claim.id)
     return _stream(session, base, filters.limit)
+
+
+def _timestamps(session: Session) -> list[Any]:
+    # SQLite keeps timestamps as text; reading them raw and reformatting (see _iso) skips
+    # parsing two datetimes per claim, a third of an export's time.
+    if session.get_bind().dialect.name == "sqlite":
+        return [type_coerce(Claim.created_at, String), type_coerce(Claim.updated_at, String)]
+    return [Claim.created_at, Claim.updated_at]
+
+
+def _iso(value: Any) -> str:
+    """ISO 8601 in UTC, as datetime.isoformat() writes it, from a datetime or SQLite's text."""
+    if value.__class__ is not str:
+        return value.isoformat()
+    text = value.replace(" ", "T", 1)
+    return (text[:-7] if text.endswith(".000000") else text) + "+00:00"
 
 
 def _stream(session: Session, base: Select[Any], limit: int | None) -> Iterator[dict[str, Any]]:
@@ -124,26 +139,52 @@ def _stream(session: Session, base: Select[Any], limit: int | None) -> Iterator[
     last = 0
     while remaining is None or remaining > 0:
         size = BATCH if remaining is None else min(BATCH, remaining)
-        batch = session.execute(base.where(Claim.id > last).limit(size)).all()
+        batch = conn.execute(base.where(Claim.id > last).limit(size)).all()
         if not batch:
             return
-        ids = [row.id for row in batch]
+        ids = [row[0] for row in batch]
         last = ids[-1]
         if remaining is not None:
             remaining -= len(batch)
         extras = _extras(conn, ids)
-        for row in batch:
-            item = row._asdict()
-            item["created_at"] = row.created_at.isoformat()
-            item["updated_at"] = row.updated_at.isoformat()
-            sources = extras["sources"].get(row.id, [])
-            item["about"] = extras["about"].get(row.id, [])
-            item["sources"] = [title for title, _ in sources]
-            item["first_source_url"] = next((url for _, url in sources if url), None)
-            item["tags"] = extras["tags"].get(row.id, [])
-            item["supported_by"] = extras["supported_by"].get(row.id, [])
-            item["disputed_by"] = extras["disputed_by"].get(row.id, [])
-            yield {column: item[column] for column in COLUMNS}
+        about, sources, tags = extras["about"], extras["sources"], extras["tags"]
+        supported, disputed = extras["supported_by"], extras["disputed_by"]
+        # The hot loop of every export: one dict per claim, built directly in COLUMNS order.
+        for (
+            ident,
+            text,
+            quote,
+            claimant,
+            stated,
+            verdict,
+            status,
+            grade,
+            note,
+            uid,
+            made,
+            changed,
+        ) in batch:
+            found = sources.get(ident, ())
+            yield {
+                "id": ident,
+                "text": text,
+                "quote": quote,
+                "claimant": claimant,
+                "about": about.get(ident, []),
+                "stated": stated,
+                "sources": [title for title, _ in found],
+                "first_source_url": next((url for _, url in found if url), None),
+                "verdict": verdict,
+                "status": status,
+                "credibility": grade,
+                "tags": tags.get(ident, []),
+                "supported_by": supported.get(ident, []),
+                "disputed_by": disputed.get(ident, []),
+                "note": note,
+                "uid": uid,
+                "created_at": _iso(made),
+                "updated_at": _iso(changed),
+            }
         if len(batch) < size:
             return
 
@@ -167,20 +208,20 @@ def _extras(conn: Any, ids: list[int]) -> dict[str, dict[int, list[Any]]]:
         .join(Actor, Actor.id == ClaimSubject.actor_id)
         .where(span(ClaimSubject.claim_id))
         .order_by(ClaimSubject.claim_id, Actor.id)
-    ):
+    ).all():
         extras["about"].setdefault(claim_id, []).append(name)
     for claim_id, title, url in conn.execute(
         select(Appearance.claim_id, Source.title, Source.url)
         .join(Source, Source.id == Appearance.source_id)
         .where(span(Appearance.claim_id))
         .order_by(Appearance.claim_id, Appearance.position)
-    ):
+    ).all():
         extras["sources"].setdefault(claim_id, []).append((title, url))
     for claim_id, tag in conn.execute(
         select(ClaimTag.claim_id, ClaimTag.tag)
         .where(span(ClaimTag.claim_id))
         .order_by(ClaimTag.claim_id, ClaimTag.tag)
-    ):
+    ).all():
         extras["tags"].setdefault(claim_id, []).append(tag)
     for to_id, relation, from_id in conn.execute(
         select(Link.to_id, Link.relation, Link.from_id)
@@ -189,7 +230,7 @@ def _extras(conn: Any, ids: list[int]) -> dict[str, dict[int, list[Any]]]:
             Link.relation.in_([Relation.supports.value, *(r.value for r in OPPOSING)]),
         )
         .order_by(Link.to_id, Link.from_id)
-    ):
+    ).all():
         key = "supported_by" if relation == Relation.supports else "disputed_by"
         extras[key].setdefault(to_id, []).append(from_id)
     return extras

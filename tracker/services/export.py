@@ -17,24 +17,32 @@ BOM = "\ufeff"
 
 
 def neutralize(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_START) else value
+    return "'" + value if value[:1] in _FORMULA_FIRST else value
+
+
+_FORMULA_FIRST = frozenset(FORMULA_START)
 
 
 def cell(value: Any, *, safe: bool) -> str:
+    """One CSV cell. Called for every cell of an export: the common types are tested first."""
+    kind = value.__class__
+    if kind is str:
+        return "'" + value if safe and value[:1] in _FORMULA_FIRST else value
     if value is None:
         return ""
-    if isinstance(value, dict) or (
-        isinstance(value, list) and any(isinstance(v, dict | list) for v in value)
-    ):
-        return json.dumps(value, ensure_ascii=False)  # nested data stays exact, as JSON
-    if isinstance(value, list):
-        value = LIST_SEPARATOR.join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
+    if kind is int:
         return str(value)
-    text = str(value)
-    return neutralize(text) if safe else text
+    if kind is list:
+        if not value:
+            return ""
+        if value[0].__class__ in (dict, list):  # lists hold one kind of value
+            return json.dumps(value, ensure_ascii=False)  # nested data stays exact, as JSON
+        return cell(LIST_SEPARATOR.join(map(str, value)), safe=safe)
+    if kind is dict:
+        return json.dumps(value, ensure_ascii=False)
+    if kind is bool:
+        return "true" if value else "false"
+    return cell(str(value), safe=safe)
 
 
 def write_csv(
@@ -50,8 +58,25 @@ def write_csv(
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     n = 0
+    write = writer.writerow
+    first = _FORMULA_FIRST if safe else frozenset()
+    in_order: bool | None = None  # rows of one report share their keys: check the first
     for row in rows:
-        writer.writerow([cell(row.get(c), safe=safe) for c in columns])
+        if in_order is None:
+            in_order = list(row) == list(columns)
+        values = row.values() if in_order else [row.get(c) for c in columns]
+        # The hot loop of every export: str, int and None need no call (csv writes None as
+        # an empty cell); lists, dicts and the rest go through cell().
+        cells = []
+        for value in values:
+            kind = value.__class__
+            if kind is str:
+                cells.append("'" + value if value[:1] in first else value)
+            elif value is None or kind is int:
+                cells.append(value)
+            else:
+                cells.append(cell(value, safe=safe))
+        write(cells)
         n += 1
     return n
 
