@@ -28,29 +28,41 @@ def fts5_query(query: str) -> str:
     return " ".join('"' + w.replace('"', '""') + '"' for w in words(query))
 
 
+# Rank inside the index first and join only the best `limit` rows: ranking every match after
+# a join costs twice as much. bm25() directly is faster than FTS5's `rank` column here.
 _SQLITE = text(
     """
-    SELECT c.id, c.text, a.name AS claimant, c.verdict,
-           snippet(claim_fts, -1, '[', ']', '…', 12) AS match
-    FROM claim_fts
-    JOIN claim c ON c.id = claim_fts.rowid
+    WITH hits AS (
+        SELECT rowid AS id, bm25(claim_fts) AS score FROM claim_fts
+        WHERE claim_fts MATCH :query ORDER BY score LIMIT :limit
+    )
+    SELECT c.id, c.text, a.name AS claimant, c.verdict
+    FROM hits
+    JOIN claim c ON c.id = hits.id
     JOIN actor a ON a.id = c.claimant_id
-    WHERE claim_fts MATCH :query
-    ORDER BY claim_fts.rank, c.id
-    LIMIT :limit
+    ORDER BY hits.score, c.id
     """
 )
+# snippet() needs the MATCH in its own query; on a handful of rowids it is cheap.
+_SQLITE_SNIPPETS = """
+    SELECT rowid, snippet(claim_fts, -1, '[', ']', '…', 12) FROM claim_fts
+    WHERE claim_fts MATCH :query AND rowid IN ({ids})
+"""
 
 _POSTGRES = text(
     """
+    WITH q AS (SELECT plainto_tsquery('tracker_search', :query) AS q),
+    hits AS (
+        SELECT c.id, ts_rank(c.search, q.q) AS score FROM claim c, q
+        WHERE c.search @@ q.q ORDER BY score DESC, c.id LIMIT :limit
+    )
     SELECT c.id, c.text, a.name AS claimant, c.verdict,
-           ts_headline('tracker_search', c.text, q, 'StartSel=[,StopSel=],MaxWords=24') AS match
-    FROM claim c
+           ts_headline('tracker_search', c.text, q.q, 'StartSel=[,StopSel=],MaxWords=24') AS match
+    FROM hits
+    JOIN claim c ON c.id = hits.id
     JOIN actor a ON a.id = c.claimant_id,
-         plainto_tsquery('tracker_search', :query) q
-    WHERE c.search @@ q
-    ORDER BY ts_rank(c.search, q) DESC, c.id
-    LIMIT :limit
+         q
+    ORDER BY hits.score DESC, c.id
     """
 )
 
@@ -59,8 +71,16 @@ def search_claims(session: Session, query: str, *, limit: int = 20) -> list[dict
     """The best-ranked claims matching every word of `query`."""
     if limit < 1:
         raise InvalidInput(f"--limit must be at least 1, not {limit}")
-    if session.get_bind().dialect.name == "sqlite":
-        rows = session.execute(_SQLITE, {"query": fts5_query(query), "limit": limit})
-    else:
+    if session.get_bind().dialect.name != "sqlite":
         rows = session.execute(_POSTGRES, {"query": " ".join(words(query)), "limit": limit})
-    return [row._asdict() for row in rows]
+        return [row._asdict() for row in rows]
+    match = fts5_query(query)
+    found = [row._asdict() for row in session.execute(_SQLITE, {"query": match, "limit": limit})]
+    if found:
+        ids = ",".join(str(int(row["id"])) for row in found)
+        snippets = dict(
+            session.execute(text(_SQLITE_SNIPPETS.format(ids=ids)), {"query": match}).all()
+        )
+        for row in found:
+            row["match"] = snippets.get(row["id"], row["text"])
+    return found
