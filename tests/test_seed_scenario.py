@@ -5,6 +5,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from sqlalchemy import select
 
 from tests.conftest import (
@@ -21,6 +23,8 @@ from tracker.models import Actor, ActorName, Appearance, Claim, Link, Source
 
 
 def test_seed_text_is_what_we_record() -> None:
+    if not SEED.exists():
+        pytest.skip(f"the seed article is not beside this checkout ({SEED})")
     article = SEED.read_text(encoding="utf-8")
     assert DONILON_QUOTE in article
     assert "at least 141 organizations" in article
