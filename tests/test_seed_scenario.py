@@ -6,7 +6,6 @@ import io
 import json
 
 import pytest
-
 from sqlalchemy import select
 
 from tests.conftest import (
