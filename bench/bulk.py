@@ -14,7 +14,11 @@ Targets (from the issue):
 - `tracker claim show ID` and `tracker report actor NAME` within 2x of their time on a
   1,000-claim database imported the same way.
 
-Usage: python bench/bulk.py [--rows N] [--runs R] [--warmups W] [--keep]
+If a PostgreSQL server is reachable, the same import, export and search also run on a fresh
+database there, printed as a second table with ratios to the SQLite figures, for information
+(bench/bulk_postgres.py; --postgres-url, $TRACKER_BENCH_POSTGRES_URL, --no-postgres).
+
+Usage: python bench/bulk.py [--rows N] [--runs R] [--warmups W] [--keep] [--postgres-url URL]
        python bench/run.py --only bulk --rows 100000
 """
 
@@ -68,23 +72,28 @@ N_WORDS = 20
 SEARCH_LIMIT = 20
 MB = 1_000_000
 
+_LIKE = """
+SELECT c.id, c.text, a.name AS claimant, c.verdict
+FROM claim c JOIN actor a ON a.id = c.claimant_id
+WHERE c.text {op} :pattern OR c.quote {op} :pattern OR c.note {op} :pattern
+ORDER BY {order}
+LIMIT :limit
+"""
 # LIKE cannot rank. For one word found once, bm25 favours the shortest documents, so the
 # baseline returns the 20 shortest matches: like the FTS query it must consider every match.
-LIKE_RANKED = """
-SELECT c.id, c.text, a.name AS claimant, c.verdict
-FROM claim c JOIN actor a ON a.id = c.claimant_id
-WHERE c.text LIKE :pattern OR c.quote LIKE :pattern OR c.note LIKE :pattern
-ORDER BY length(c.text) + coalesce(length(c.quote), 0) + coalesce(length(c.note), 0), c.id
-LIMIT :limit
-"""
+BY_LENGTH = "length(c.text) + coalesce(length(c.quote), 0) + coalesce(length(c.note), 0), c.id"
 # Not a target: the first 20 matches in id order, which stops scanning at the 20th.
-LIKE_FIRST = """
-SELECT c.id, c.text, a.name AS claimant, c.verdict
-FROM claim c JOIN actor a ON a.id = c.claimant_id
-WHERE c.text LIKE :pattern OR c.quote LIKE :pattern OR c.note LIKE :pattern
-ORDER BY c.id
-LIMIT :limit
-"""
+BY_ID = "c.id"
+
+
+def like_query(operator: str, order: str) -> str:
+    """The LIKE baseline with this operator (SQLite's LIKE ignores ASCII case, as PostgreSQL's
+    ILIKE does) and this ORDER BY."""
+    return _LIKE.format(op=operator, order=order)
+
+
+LIKE_RANKED = like_query("LIKE", BY_LENGTH)
+LIKE_FIRST = like_query("LIKE", BY_ID)
 # Template words that say nothing about a claim; nobody searches for them.
 STOPWORDS = {
     *("about", "after", "also", "against", "before", "between", "from", "have", "into"),
@@ -115,8 +124,12 @@ def add_arguments(parser: Options) -> None:
     parser.add_argument(
         "--keep",
         action="store_true",
-        help="keep the databases and exports (in bench/data/bulk-*) and print where",
+        help="keep the databases and exports (in bench/data/bulk-*, and the PostgreSQL "
+        "database) and print where",
     )
+    import bulk_postgres  # here, not at the top: it imports this module
+
+    bulk_postgres.add_arguments(parser)
 
 
 @dataclass
@@ -150,8 +163,13 @@ def _mb(size: int) -> str:
     return f"{size / MB:.0f} MB"
 
 
+def _file_bytes(path: Path) -> int:
+    """A database's size, with its -wal and -shm files."""
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+
+
 def _file_mb(path: Path) -> str:
-    return _mb(sum(p.stat().st_size for p in path.parent.glob(path.name + "*")))
+    return _mb(_file_bytes(path))
 
 
 def _progress(message: str) -> None:
@@ -181,7 +199,7 @@ class ImportResults:
     sqlite_utils: ChildRun | None
     tracker_summary: str
     reference_summary: str
-    tracker_size: str
+    tracker_size: int  # bytes
     reference_size: str
     reference_schema: str
 
@@ -231,7 +249,7 @@ def run_imports(csv_path: Path, folder: Path, keep: bool) -> tuple[ImportResults
         sqlite_utils=sqlite_utils,
         tracker_summary=_last_line(tracker.stderr).replace(str(csv_path), csv_path.name),
         reference_summary=_last_line(reference.stderr),
-        tracker_size=_file_mb(tracker_db),
+        tracker_size=_file_bytes(tracker_db),
         reference_size=reference_size,
         reference_schema=schema,
     )
@@ -281,24 +299,36 @@ def _remove(database: Path) -> None:
         database.with_name(database.name + suffix).unlink(missing_ok=True)
 
 
+LinkRow = tuple[str, int, str, int, str | None, datetime]
+
+
+def link_rows(claim_ids: Sequence[int], seed: int) -> list[LinkRow]:
+    """The generator's links between the imported claims, in the order they were imported:
+    (uid, from_id, relation, to_id, note, created_at in UTC)."""
+    rng = random.Random(f"claim-tracker-bench:{seed}:bulk-links")
+    at = datetime.now(UTC)
+    return [
+        (
+            str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            claim_ids[link.from_claim],
+            link.relation,
+            claim_ids[link.to_claim],
+            link.note,
+            at,
+        )
+        for link in generate.make_links(len(claim_ids), seed)
+    ]
+
+
 def add_links(database: Path, seed: int) -> int:
     """The generator's links (supports, disputes, ...) between the imported claims, which the
     flat format cannot carry: they feed supported_by / disputed_by and the dossiers' links."""
     conn = sqlite3.connect(database)
     try:
-        (n_claims,) = conn.execute("SELECT count(*) FROM claim").fetchone()
-        rng = random.Random(f"claim-tracker-bench:{seed}:bulk-links")
-        at = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+        ids = [row[0] for row in conn.execute("SELECT id FROM claim ORDER BY id")]
+        # SQLite keeps the tracker's timestamps as naive UTC text.
         rows = [
-            (
-                str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                link.from_claim + 1,
-                link.relation,
-                link.to_claim + 1,
-                link.note,
-                at,
-            )
-            for link in generate.make_links(n_claims, seed)
+            (*row[:5], row[5].replace(tzinfo=None).isoformat(" ")) for row in link_rows(ids, seed)
         ]
         with conn:
             conn.executemany(
@@ -321,9 +351,14 @@ class ExportResults:
     sqlite_cli: ChildRun | None
     size: str
     agreement: str
+    path: Path | None  # the tracker's export, if asked to keep it
 
 
-def run_exports(database: Path, folder: Path, keep: bool) -> ExportResults:
+def run_exports(
+    database: Path, folder: Path, keep: bool, keep_tracker_export: bool = False
+) -> ExportResults:
+    """Time the tracker's export and its floors; keep_tracker_export keeps the tracker's file
+    (in `folder`) for a later comparison."""
     tracker_out = folder / "export-tracker.csv"
     reference_out = folder / "export-reference.csv"
     cli_out = folder / "export-sqlite3.csv"
@@ -347,9 +382,12 @@ def run_exports(database: Path, folder: Path, keep: bool) -> ExportResults:
     size = _mb(tracker_out.stat().st_size)
     agreement = _compare(tracker_out, reference_out)
     if not keep:
-        for path in (tracker_out, reference_out, cli_out):
+        for path in (reference_out, cli_out):
             path.unlink(missing_ok=True)
-    return ExportResults(tracker, reference, sqlite_cli, size, agreement)
+        if not keep_tracker_export:
+            tracker_out.unlink(missing_ok=True)
+    kept = tracker_out if keep or keep_tracker_export else None
+    return ExportResults(tracker, reference, sqlite_cli, size, agreement, kept)
 
 
 def _compare(ours: Path, theirs: Path) -> str:
@@ -407,20 +445,28 @@ def pick_words(database: Path, n: int) -> list[tuple[str, int]]:
 @dataclass
 class SearchResults:
     words: list[tuple[str, int]]
-    fts: dict[str, float]  # median seconds per word
-    like_ranked: dict[str, float]
-    like_first: dict[str, float]
+    fts: dict[str, float]  # search_claims, median seconds per word
+    scans: dict[str, dict[str, float]]  # the same for each LIKE query, by its key
     n_claims: int
 
 
-def run_search(database: Path, runs: int, warmups: int, like_runs: int) -> SearchResults:
+def run_search(
+    database: str,
+    words: list[tuple[str, int]],
+    scans: dict[str, str],
+    runs: int,
+    warmups: int,
+    like_runs: int,
+    label: str = "",
+) -> SearchResults:
+    """Time `search_claims` on each word, then each of the `scans` (LIKE queries by key), on the
+    database at this path or URL."""
     from sqlalchemy import text
 
     from tracker.db import open_database
     from tracker.services.search import search_claims
 
-    words = pick_words(database, N_WORDS)
-    db = open_database(str(database))
+    db = open_database(database)
     try:
         with db.session(write=False) as session:
             n_claims = session.execute(text("SELECT count(*) FROM claim")).scalar_one()
@@ -433,14 +479,16 @@ def run_search(database: Path, runs: int, warmups: int, like_runs: int) -> Searc
                 params = {"pattern": f"%{word}%", "limit": SEARCH_LIMIT}
                 return lambda: session.execute(query, params).all()
 
-            _progress(f"search_claims over {len(words)} words ...")
+            _progress(f"{label}search_claims over {len(words)} words ...")
             fts_times = _time_each({w: fts(w) for w, _ in words}, runs, warmups)
-            _progress(f"LIKE scans over {len(words)} words ...")
-            ranked = _time_each({w: like(LIKE_RANKED, w) for w, _ in words}, like_runs, 0)
-            first = _time_each({w: like(LIKE_FIRST, w) for w, _ in words}, like_runs, 0)
+            _progress(f"{label}LIKE scans over {len(words)} words ...")
+            scan_times = {
+                key: _time_each({w: like(sql, w) for w, _ in words}, like_runs, 0)
+                for key, sql in scans.items()
+            }
     finally:
         db.close()
-    return SearchResults(words, fts_times, ranked, first, n_claims)
+    return SearchResults(words, fts_times, scan_times, n_claims)
 
 
 def _time_each(calls: dict[str, Callable[[], object]], runs: int, warmups: int) -> dict[str, float]:
@@ -550,6 +598,11 @@ def run(args: argparse.Namespace) -> Report:
         raise SystemExit(f"--rows must be at least --small-rows ({args.small_rows:,})")
     if args.runs < 1:
         raise SystemExit("--runs must be at least 1")
+    import bulk_postgres  # here, not at the top: it imports this module
+
+    server, postgres_note = bulk_postgres.connect(args)
+    if server is None:
+        print(f"bulk: PostgreSQL {postgres_note}", flush=True)
     csv_path, csv_seconds = cached_flat_csv(args.rows, args.seed)
     small_csv, _ = cached_flat_csv(args.small_rows, args.seed)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -569,11 +622,13 @@ def run(args: argparse.Namespace) -> Report:
         phases["set-up"] = phase()
 
         phase = Phase()
-        exports = run_exports(big, folder, args.keep)
+        exports = run_exports(big, folder, args.keep, keep_tracker_export=server is not None)
         phases["export"] = phase()
 
         phase = Phase()
-        search = run_search(big, args.runs, args.warmups, args.like_runs)
+        words = pick_words(big, N_WORDS)
+        scans = {"ranked": LIKE_RANKED, "first": LIKE_FIRST}
+        search = run_search(str(big), words, scans, args.runs, args.warmups, args.like_runs)
         phases["search"] = phase()
 
         phase = Phase()
@@ -586,6 +641,22 @@ def run(args: argparse.Namespace) -> Report:
         times = measure(commands, env, args.runs, args.warmups, args.seed)
         lookup_medians = {label: statistics.median(values) for label, values in times.items()}
         phases["look-ups"] = phase()
+
+        postgres = None
+        if server is not None:
+            phase = Phase()
+            sqlite_figures = bulk_postgres.SqliteFigures(
+                imports.tracker,
+                imports.tracker_summary,
+                imports.tracker_size,
+                exports.tracker,
+                exports.path,
+                search,
+            )
+            postgres, postgres_note = bulk_postgres.run(
+                args, server, csv_path, folder, sqlite_figures
+            )
+            phases["PostgreSQL"] = phase()
     finally:
         if args.keep:
             print(f"bulk: kept {folder.relative_to(BENCH_DIR.parent)}", flush=True)
@@ -604,13 +675,13 @@ def run(args: argparse.Namespace) -> Report:
     report.ok = all(row.passed is not False for row in rows)
     written = f"written in {csv_seconds:.0f} s" if csv_seconds is not None else "cached"
     fts_all = sorted(search.fts.values())
-    speedups = [search.like_ranked[w] / search.fts[w] for w, _ in search.words]
+    speedups = [search.scans["ranked"][w] / search.fts[w] for w, _ in search.words]
     report.notes = [
         f"input: {csv_path.relative_to(BENCH_DIR.parent)} ({_file_mb(csv_path)}, {written})",
         f"tracker: {imports.tracker_summary}",
         f"reference: {imports.reference_summary}",
         f"reference schema: {imports.reference_schema}",
-        f"database size: tracker {imports.tracker_size} (with history and verdict rows), "
+        f"database size: tracker {_mb(imports.tracker_size)} (with history and verdict rows), "
         f"reference {imports.reference_size}",
         f"import and export ran once each; links added after the import: {big_links:,} "
         f"(big), {small_links:,} (small)",
@@ -626,7 +697,10 @@ def run(args: argparse.Namespace) -> Report:
         f"({lookups.small_actor_claims} claims by or about) on the small database, "
         f"{lookups.big_actor!r} ({lookups.big_actor_claims}) on the big one",
         "phases: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in phases.items()),
+        f"PostgreSQL: {postgres_note}",
     ]
+    if postgres is not None:
+        report.more.append(postgres)
     return report
 
 
@@ -708,8 +782,8 @@ def _rows(
     )
 
     fts = statistics.median(search.fts.values())
-    ranked = statistics.median(search.like_ranked.values())
-    first = statistics.median(search.like_first.values())
+    ranked = statistics.median(search.scans["ranked"].values())
+    first = statistics.median(search.scans["first"].values())
     rows.append(
         Row(
             f"search_claims, median of {len(search.words)} words",

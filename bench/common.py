@@ -193,6 +193,9 @@ class Report:
     rows: list[Sequence[str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     ok: bool = True
+    # Further tables printed after this one's notes (e.g. the bulk benchmark's PostgreSQL
+    # figures); their own `ok` does not count: give them no targets.
+    more: list[Report] = field(default_factory=list)
 
     def render(self) -> str:
         widths = [
@@ -215,6 +218,8 @@ class Report:
         out = [self.title, "", line(self.columns), rule, *(line(row) for row in self.rows)]
         if self.notes:
             out += ["", *self.notes]
+        for table in self.more:
+            out += ["", "", table.render()]
         return "\n".join(out)
 
 
