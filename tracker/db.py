@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 # The newest migration in migrations/versions; a test keeps the two in step.
 HEAD_REVISION = "0003"
 BUSY_TIMEOUT_MS = 5000
-MMAP_BYTES = 1 << 30
 ENV_VAR = "TRACKER_DB"
 
 
@@ -86,9 +85,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        # Map the file into memory for reads: searches and reports on a large database skip a
-        # system call per page. Address space only; SQLite keeps it coherent with writers.
-        cursor.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        # No mmap_size: mapped pages count in the process's memory, and exporting a 1M-claim
+        # database held 550 MB with a 1 GiB map (58 MB without) for a search gain of <1 ms.
         if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             # A read-only file cannot change mode; reading it still works.
             with suppress(sqlite3.OperationalError):

@@ -33,6 +33,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidInput
@@ -129,7 +130,15 @@ stage_touched = Table(
     Column("claim_id", Integer, primary_key=True),
     prefixes=["TEMPORARY"],
 )
-STAGES = (stage_row, stage_about, stage_tag, stage_touched)
+# The verdict each claim gets, where it differs from the claim's current one.
+stage_verdict = Table(
+    "import_verdict",
+    _stage_meta,
+    Column("claim_id", Integer, primary_key=True),
+    Column("verdict", String(20), nullable=False),
+    prefixes=["TEMPORARY"],
+)
+STAGES = (stage_row, stage_about, stage_tag, stage_touched, stage_verdict)
 
 
 def uuid_sql(dialect: str) -> Any:
@@ -152,11 +161,23 @@ class _Resolver:
     """Actors and sources by normalized name, created on first sight; cached for the import."""
 
     def __init__(self, session: Session, report: ImportReport) -> None:
-        self.session = session
         self.conn = session.connection()
         self.report = report
-        self.actors: dict[str, int] = {}
-        self.sources: dict[tuple[str, str | None], int] = {}
+        # Every known name up front, in one query each: a look-up per new name was a round trip
+        # per name, which a server connection makes costly. The write lock is held, so they stay
+        # true for the import.
+        self.actors: dict[str, int] = {
+            key: actor_id
+            for key, actor_id in self.conn.execute(select(ActorName.key, ActorName.actor_id))
+        }
+        self.sources: dict[tuple[str, str | None], int] = {
+            (title_key, url): source_id
+            for title_key, url, source_id in self.conn.execute(
+                select(Source.title_key, Source.url, func.min(Source.id)).group_by(
+                    Source.title_key, Source.url
+                )
+            )
+        }
         self.by_spelling: dict[str, int] = {}
         self.source_by_spelling: dict[tuple[str, str | None], int] = {}
 
@@ -170,25 +191,23 @@ class _Resolver:
         key = name_key(name)
         found = self.actors.get(key)
         if found is None:
-            found = self.session.scalar(select(ActorName.actor_id).where(ActorName.key == key))
-            if found is None:
-                at = now()
-                # Core tables, not the ORM entities: no unit-of-work bookkeeping per row.
-                found = self.conn.execute(
-                    insert(_ACTOR).returning(_ACTOR.c.id),
-                    {
-                        "uid": new_uid(),
-                        "name": name,
-                        "kind": "other",
-                        "created_at": at,
-                        "updated_at": at,
-                    },
-                ).scalar_one()
-                self.conn.execute(
-                    insert(_ACTOR_NAME),
-                    {"actor_id": found, "name": name, "key": key, "is_primary": True},
-                )
-                self.report.actors_created += 1
+            at = now()
+            # Core tables, not the ORM entities: no unit-of-work bookkeeping per row.
+            found = self.conn.execute(
+                insert(_ACTOR).returning(_ACTOR.c.id),
+                {
+                    "uid": new_uid(),
+                    "name": name,
+                    "kind": "other",
+                    "created_at": at,
+                    "updated_at": at,
+                },
+            ).scalar_one()
+            self.conn.execute(
+                insert(_ACTOR_NAME),
+                {"actor_id": found, "name": name, "key": key, "is_primary": True},
+            )
+            self.report.actors_created += 1
             self.actors[key] = found
         return found
 
@@ -205,31 +224,24 @@ class _Resolver:
         key = (name_key(row.source), row.source_url)
         found = self.sources.get(key)
         if found is None:
-            found = self.session.scalar(
-                select(func.min(Source.id)).where(
-                    Source.title_key == key[0],
-                    Source.url == row.source_url if row.source_url else Source.url.is_(None),
-                )
-            )
-            if found is None:
-                publisher = self.actor(row.source_publisher) if row.source_publisher else None
-                at = now()
-                found = self.conn.execute(
-                    insert(_SOURCE).returning(_SOURCE.c.id),
-                    {
-                        "uid": new_uid(),
-                        "title": row.source,
-                        "title_key": key[0],
-                        "kind": row.source_kind,
-                        "publisher_id": publisher,
-                        "authors": [],
-                        "url": row.source_url,
-                        "published": row.source_date,
-                        "created_at": at,
-                        "updated_at": at,
-                    },
-                ).scalar_one()
-                self.report.sources_created += 1
+            publisher = self.actor(row.source_publisher) if row.source_publisher else None
+            at = now()
+            found = self.conn.execute(
+                insert(_SOURCE).returning(_SOURCE.c.id),
+                {
+                    "uid": new_uid(),
+                    "title": row.source,
+                    "title_key": key[0],
+                    "kind": row.source_kind,
+                    "publisher_id": publisher,
+                    "authors": [],
+                    "url": row.source_url,
+                    "published": row.source_date,
+                    "created_at": at,
+                    "updated_at": at,
+                },
+            ).scalar_one()
+            self.report.sources_created += 1
             self.sources[key] = found
         return found
 
@@ -259,16 +271,12 @@ def import_flat(
     rows: list[tuple[Any, ...]] = []
     about: list[tuple[int, int]] = []
     tags: list[tuple[int, str]] = []
-    # Straight to the driver: staging is the hot loop, and these are our own scratch tables.
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    row_sql = f"INSERT INTO import_row VALUES ({', '.join([mark] * len(stage_row.c))})"
-    about_sql = f"INSERT INTO import_about VALUES ({mark}, {mark})"
-    tag_sql = f"INSERT INTO import_tag VALUES ({mark}, {mark})"
+    stage = _stager(conn)
 
     def flush() -> None:
-        for sql, batch in ((row_sql, rows), (about_sql, about), (tag_sql, tags)):
+        for table, batch in ((stage_row, rows), (stage_about, about), (stage_tag, tags)):
             if batch:
-                conn.exec_driver_sql(sql, batch)
+                stage(table.name, batch)
                 batch.clear()
 
     for line, record in records:
@@ -317,6 +325,27 @@ def import_flat(
     for table in STAGES:
         table.drop(conn)
     return report
+
+
+def _stager(conn: Connection) -> Callable[[str, list[tuple[Any, ...]]], None]:
+    """Straight to the driver: staging is the hot loop, and these are our own scratch tables."""
+    if conn.dialect.name == "postgresql":
+        # COPY, not INSERT: one stream per batch instead of a statement per row (5x faster).
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+
+        def copy(table: str, batch: list[tuple[Any, ...]]) -> None:
+            with raw.cursor() as cursor, cursor.copy(f"COPY {table} FROM STDIN") as stream:
+                for row in batch:
+                    stream.write_row(row)
+
+        return copy
+
+    def insert_many(table: str, batch: list[tuple[Any, ...]]) -> None:
+        marks = ", ".join("?" * len(batch[0]))
+        conn.exec_driver_sql(f"INSERT INTO {table} VALUES ({marks})", batch)
+
+    return insert_many
 
 
 def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> None:
@@ -373,6 +402,11 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
             .scalar_subquery()
         )
     )
+    if dialect == "postgresql":
+        # Temporary tables get no automatic statistics, and stale ones (claim_id all NULL) are
+        # worse: the planner picks nested loops that grow with the square of the import (a
+        # 100k-row re-import took 3 minutes). Analyzed once the claim ids are known.
+        conn.exec_driver_sql(f"ANALYZE {stage_row.name}, {stage_about.name}, {stage_tag.name}")
     touched = stage_touched.c.claim_id
 
     def touch(new_rows: Any) -> None:
@@ -450,11 +484,15 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
     verdict_lines = (
         select(func.min(s.c.line)).where(s.c.verdict.is_not(None)).group_by(s.c.claim_id)
     )
-    changed = (
-        select(s.c.claim_id, s.c.verdict)
-        .join(Claim, Claim.id == s.c.claim_id)
-        .where(s.c.line.in_(verdict_lines), Claim.verdict.is_distinct_from(s.c.verdict))
-    ).subquery()
+    conn.execute(
+        insert(stage_verdict).from_select(
+            ["claim_id", "verdict"],
+            select(s.c.claim_id, s.c.verdict)
+            .join(Claim, Claim.id == s.c.claim_id)
+            .where(s.c.line.in_(verdict_lines), Claim.verdict.is_distinct_from(s.c.verdict)),
+        )
+    )
+    changed = stage_verdict
     touch(changed)
     user = current_user()
     conn.execute(
@@ -470,17 +508,13 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
             ),
         )
     )
-    latest = (
-        select(VerdictEntry.verdict)
-        .where(VerdictEntry.claim_id == Claim.id)
-        .order_by(VerdictEntry.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    # From the staged value, not "the newest verdict entry": with the verdict table's statistics
+    # stale mid-import, PostgreSQL may find that by walking its primary key for every claim.
+    staged = select(changed.c.verdict).where(changed.c.claim_id == Claim.id).scalar_subquery()
     conn.execute(
         update(Claim)
         .where(Claim.id.in_(select(changed.c.claim_id)))
-        .values(verdict=latest, status=Status.reviewed.value, updated_at=at)
+        .values(verdict=staged, status=Status.reviewed.value, updated_at=at)
     )
     conn.execute(update(Claim).where(Claim.id.in_(select(touched))).values(updated_at=at))
     report.claims_updated = conn.execute(
