@@ -273,7 +273,12 @@ def compare_exports(ours: Path, theirs: Path) -> str:
 
 
 def run(
-    args: Any, server: Server, csv_path: Path, folder: Path, sqlite: SqliteFigures
+    args: Any,
+    server: Server,
+    csv_path: Path,
+    topup: Path | None,
+    folder: Path,
+    sqlite: SqliteFigures,
 ) -> tuple[Report | None, str]:
     """Import, export and search on a fresh database; the table, or None and what went wrong."""
     step = "creating the database"
@@ -287,6 +292,10 @@ def run(
                 [tracker_executable(), "import", "claims", csv_path], env=env
             )
             size = database_size(url)
+            if topup is not None:
+                step = "topping up"
+                _progress(f"PostgreSQL: topping up, tracker import claims {topup.name} ...")
+                run_child([tracker_executable(), "import", "claims", topup], env=env)
 
             step = "adding links"
             _progress("PostgreSQL: adding links, VACUUM (ANALYZE), CHECKPOINT ...")
@@ -327,8 +336,8 @@ def run(
     postgres = PostgresFigures(tracker_import, size, tracker_export, search)
     report = Report(
         title=(
-            f"Bulk on PostgreSQL {server.version}, the same {args.rows:,} rows "
-            f"({search.n_claims:,} claims): for information, no targets; "
+            f"Bulk on PostgreSQL {server.version}, the same {args.rows:,} rows imported, "
+            f"{search.n_claims:,} claims: for information, no targets; "
             "ratios to this run's SQLite figures"
         ),
         columns=["measure", "SQLite", "PostgreSQL", "PostgreSQL / SQLite"],
@@ -344,7 +353,8 @@ def run(
         + ", ".join(f"{k} {v}" for k, v in server.settings.items()),
         f"database: {name}, created empty for this run and "
         + ("kept (--keep)" if args.keep else "dropped after it"),
-        f"tracker: {summary}; {counted}",
+        f"tracker: {summary}; {counted}"
+        + (f"; then topped up from {topup.name} as on SQLite, untimed" if topup else ""),
         "peak RSS: the tracker process's own; the server's memory is not counted",
         f"links added after the import: {links:,}; then VACUUM (ANALYZE) and CHECKPOINT, "
         f"{settle_seconds:.0f} s, untimed",

@@ -136,20 +136,30 @@ def cached_database(n_claims: int, seed: int) -> tuple[Path, float | None]:
     return path, stats.seconds
 
 
-def cached_flat_csv(n_rows: int, seed: int) -> tuple[Path, float | None]:
+def cached_flat_csv(n_rows: int, seed: int, *, after: int = 0) -> tuple[Path, float | None]:
     """The flat claim CSV for these settings (`generate.write_flat_csv`), written on first use;
-    returns its path and the seconds spent writing it (None when it came from the cache)."""
+    returns its path and the seconds spent writing it (None when it came from the cache).
+
+    With `after`, the file continues the one of `after` rows and holds `n_rows` new claims (not
+    rows): what tops a database up to a given number of claims."""
     from generate import GENERATOR_VERSION, write_flat_csv
 
-    path = DATA_DIR / f"flat-{n_rows}-seed{seed}-gen{GENERATOR_VERSION}.csv"
+    name = f"flat-{n_rows}-seed{seed}-gen{GENERATOR_VERSION}.csv"
+    if after:
+        name = f"flat-after{after}-{n_rows}claims-seed{seed}-gen{GENERATOR_VERSION}.csv"
+    path = DATA_DIR / name
     if path.exists():
         return path, None
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    print(f"writing {path.relative_to(BENCH_DIR.parent)} ({n_rows:,} rows) ...", flush=True)
+    what = f"{n_rows:,} claims after row {after:,}" if after else f"{n_rows:,} rows"
+    print(f"writing {path.relative_to(BENCH_DIR.parent)} ({what}) ...", flush=True)
     started = time.perf_counter()
     try:
-        write_flat_csv(partial, n_rows, seed)
+        if after:
+            write_flat_csv(partial, 0, seed, skip_rows=after, n_claims=n_rows)
+        else:
+            write_flat_csv(partial, n_rows, seed)
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)

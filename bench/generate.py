@@ -823,45 +823,67 @@ def make_links(n_claims: int, seed: int, share: float = 0.08) -> list[LinkSpec]:
 # --- output 1: the flat claim CSV -------------------------------------------------------------
 
 
-def write_flat_csv(path: Path | str, n_rows: int, seed: int = 1) -> int:
-    """Write `n_rows` rows of the flat claim format (one per claim and source); returns the number
-    of claims written. The last claim may lose some of its sources to the row limit."""
+def iter_flat_rows(seed: int = 1) -> Iterator[tuple[int, list[str]]]:
+    """Every row of the flat claim format this seed gives, endlessly: (claim number, row)."""
     world = build_world(seed)
     actors, sources = world.actors, world.sources
-    rows = claims = 0
+    for number, claim in enumerate(iter_claims(world, seed)):
+        common = [
+            claim.text,
+            actors[claim.claimant].name,
+            claim.quote or "",
+            claim.stated or "",
+            ";".join(actors[i].name for i in claim.about),
+            ";".join(claim.tags),
+            claim.verdicts[-1] if claim.verdicts else "",
+            claim.note or "",
+            "" if claim.credibility is None else str(claim.credibility),
+        ]
+        for index in claim.sources:
+            source = sources[index]
+            publisher = actors[source.publisher].name if source.publisher is not None else ""
+            yield (
+                number,
+                [
+                    *common,
+                    source.title,
+                    source.url or "",
+                    publisher,
+                    source.published or "",
+                    source.kind,
+                ],
+            )
+
+
+def write_flat_csv(
+    path: Path | str, n_rows: int, seed: int = 1, *, skip_rows: int = 0, n_claims: int = 0
+) -> int:
+    """Write `n_rows` rows of the flat claim format (one per claim and source); returns the number
+    of claims written. The last claim may lose some of its sources to the row limit.
+
+    `skip_rows` continues a file of that many rows: the claim cut short by its limit gets its
+    other sources first. With `n_claims`, rows go on until that many claims begin in this file
+    (`n_rows` is then ignored)."""
+    rows = 0
+    claims: set[int] = set()
     with open(path, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(FLAT_COLUMNS)
-        for claim in iter_claims(world, seed):
-            if rows >= n_rows:
+        flat = iter_flat_rows(seed)
+        # The claim of the skipped file's last row, which goes on here without beginning here.
+        cut = next(itertools.islice(flat, skip_rows - 1, None))[0] if skip_rows else None
+        for number, row in flat:
+            begins_here = number != cut
+            if n_claims:
+                if begins_here and len(claims) >= n_claims and number not in claims:
+                    break
+            elif rows >= n_rows:
                 break
-            claims += 1
-            common = [
-                claim.text,
-                actors[claim.claimant].name,
-                claim.quote or "",
-                claim.stated or "",
-                ";".join(actors[i].name for i in claim.about),
-                ";".join(claim.tags),
-                claim.verdicts[-1] if claim.verdicts else "",
-                claim.note or "",
-                "" if claim.credibility is None else str(claim.credibility),
-            ]
-            for index in claim.sources[: n_rows - rows]:
-                source = sources[index]
-                publisher = actors[source.publisher].name if source.publisher is not None else ""
-                writer.writerow(
-                    [
-                        *common,
-                        source.title,
-                        source.url or "",
-                        publisher,
-                        source.published or "",
-                        source.kind,
-                    ]
-                )
-                rows += 1
-    return claims
+            if begins_here:
+                claims.add(number)
+            writer.writerow(row)
+            rows += 1
+    return len(claims)
 
 
 # --- output 2: a tracker database -------------------------------------------------------------
