@@ -73,7 +73,7 @@ def test_names_match_without_case_or_accents(cli) -> None:
     assert refused.exit_code == 1 and "already belongs" in refused.stderr
 
 
-def test_limits_are_the_same(cli, db_url) -> None:
+def test_limits_are_the_same(cli, tmp_path) -> None:
     long_name = "N" * 301
     for args in (
         ["actor", "add", long_name],
@@ -84,6 +84,18 @@ def test_limits_are_the_same(cli, db_url) -> None:
         assert result.exit_code == 65, result.stderr
         assert "the limit is" in result.stderr
     assert cli("actor", "add", "N" * 300).exit_code == 0
+    # ß folds to ss: the folded key would pass 300 characters, which PostgreSQL refuses.
+    for args in (
+        ["actor", "add", "ß" * 300],
+        ["claim", "add", "x", "--by", "A", "--tag", "ß" * 100],
+    ):
+        result = cli(*args, ok=False)
+        assert result.exit_code == 65, result.stderr
+        assert "once case and accents are folded" in result.stderr
+    sheet = tmp_path / "folded.csv"
+    sheet.write_text(f"text,claimant,tags\nx,A,{'ß' * 100}\n", encoding="utf-8")
+    result = cli("import", "claims", str(sheet), ok=False)
+    assert result.exit_code == 65 and "once case and accents are folded" in result.stderr
     nul = cli("claim", "add", "nul\x00byte", "--by", "A", ok=False)
     assert nul.exit_code == 65 and "control character" in nul.stderr
 

@@ -182,6 +182,22 @@ def test_import_adds_to_existing_claims_and_history(cli, seeded, tmp_path) -> No
     assert shown["history"][-1]["changes"]["via"] == "import"
 
 
+def test_import_leaves_a_table_of_its_scratch_names_alone(cli, tmp_path, db_url) -> None:
+    from sqlalchemy import text
+
+    engine = open_database(db_url).engine
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE import_row (kept TEXT)"))
+        conn.execute(text("INSERT INTO import_row VALUES ('mine')"))
+    path = write(tmp_path / "one.csv", f"{HEADER}\nA claim,Mandiant,,,,,,,,,,,,\n")
+    assert "1 claims created" in cli("import", "claims", str(path)).stderr
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT kept FROM import_row")).scalars().all() == ["mine"]
+        conn.execute(text("DROP TABLE import_row"))
+        conn.commit()
+    engine.dispose()
+
+
 def test_dump_and_restore_gives_the_same_dump(cli, seeded, tmp_path, monkeypatch) -> None:
     cli("claim", "rate", str(seeded["denial"]), "false", "--note", "why")
     cli("claim", "delete", str(seeded["donilon"]))

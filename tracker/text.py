@@ -51,7 +51,18 @@ def clean_optional(
 @lru_cache(maxsize=1 << 16)  # names, titles and tags repeat across a bulk import
 def clean_name(value: str, field: str = "name") -> str:
     """A one-line name: inner whitespace collapsed to single spaces."""
-    return _SPACES.sub(" ", clean(value, field, limit=MAX_NAME, multiline=False))
+    name = _SPACES.sub(" ", clean(value, field, limit=MAX_NAME, multiline=False))
+    _check_folded(name_key(name), field, MAX_NAME)
+    return name
+
+
+def _check_folded(folded: str, field: str, limit: int) -> None:
+    # Folding can lengthen text (ß -> ss, ﬃ -> ffi); the folded form is stored too.
+    if len(folded) > limit:
+        raise InvalidInput(
+            f"{field} is {len(folded)} characters long once case and accents are folded; "
+            f"the limit is {limit}"
+        )
 
 
 @lru_cache(maxsize=1 << 16)  # bulk imports repeat the same few thousand names
@@ -91,6 +102,7 @@ def clean_actor_name(value: str, field: str = "actor name") -> str:
 @lru_cache(maxsize=1 << 12)
 def clean_tag(value: str) -> str:
     tag = _SPACES.sub("-", clean(value, "tag", limit=MAX_TAG, multiline=False).casefold())
+    _check_folded(tag, "tag", MAX_TAG)
     return _no_separator(tag, "tag")
 
 

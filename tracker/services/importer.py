@@ -1,9 +1,10 @@
 """Bulk import of the flat claim format, all or nothing, in one transaction.
 
-Rows are validated and staged as they stream in (actors and sources, which are few, are found or
-created on the way through small caches); claims, appearances, subjects, tags, verdicts and
-history are then written with a handful of set-based statements, so Python's memory stays flat
-whatever the file's size and the database does the heavy joining.
+Rows are validated and staged as they stream in; actors and sources are found or created on the
+way through, by key, in dicts loaded with the known ones up front. Claims, appearances, subjects,
+tags, verdicts and history are then written with a handful of set-based statements, so Python's
+memory grows with the number of actors and sources (a few hundred bytes each), never with the
+number of rows, and the database does the heavy joining.
 
 Rows with the same claimant and the same normalized text are one claim; each row adds its source
 as another appearance. Existing claims keep their fields: an import adds what is new
@@ -34,6 +35,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidInput
@@ -171,7 +173,7 @@ class _Resolver:
             for key, actor_id in self.conn.execute(select(ActorName.key, ActorName.actor_id))
         }
         self.sources: dict[tuple[str, str | None], int] = {
-            (title_key, url): source_id
+            (title_key, url or None): source_id
             for title_key, url, source_id in self.conn.execute(
                 select(Source.title_key, Source.url, func.min(Source.id)).group_by(
                     Source.title_key, Source.url
@@ -179,7 +181,6 @@ class _Resolver:
             )
         }
         self.by_spelling: dict[str, int] = {}
-        self.source_by_spelling: dict[tuple[str, str | None], int] = {}
 
     def actor(self, name: str) -> int:
         found = self.by_spelling.get(name)
@@ -212,14 +213,6 @@ class _Resolver:
         return found
 
     def source(self, row: FlatRow) -> int:
-        assert row.source is not None
-        spelling = (row.source, row.source_url)
-        found = self.source_by_spelling.get(spelling)
-        if found is None:
-            found = self.source_by_spelling[spelling] = self._source(row)
-        return found
-
-    def _source(self, row: FlatRow) -> int:
         assert row.source is not None
         key = (name_key(row.source), row.source_url)
         found = self.sources.get(key)
@@ -259,7 +252,7 @@ def import_flat(
     conn = session.connection()
     dialect = conn.dialect.name
     for table in STAGES:
-        table.drop(conn, checkfirst=True)
+        _drop_stage(conn, table)
         table.create(conn)
     resolver = _Resolver(session, report)
     errors: list[RowError] = []
@@ -323,26 +316,39 @@ def import_flat(
     flush()
     _merge(session, report, dialect, name)
     for table in STAGES:
-        table.drop(conn)
+        _drop_stage(conn, table)
     return report
+
+
+def _drop_stage(conn: Connection, table: Table) -> None:
+    # Qualified: an unqualified name would reach a permanent table of that name if there is one.
+    schema = "pg_temp" if conn.dialect.name == "postgresql" else "temp"
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {schema}.{table.name}")
 
 
 def _stager(conn: Connection) -> Callable[[str, list[tuple[Any, ...]]], None]:
     """Straight to the driver: staging is the hot loop, and these are our own scratch tables."""
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.driver == "psycopg":
         # COPY, not INSERT: one stream per batch instead of a statement per row (5x faster).
         raw = conn.connection.dbapi_connection
         assert raw is not None
+        base_error = conn.dialect.loaded_dbapi.Error
 
         def copy(table: str, batch: list[tuple[Any, ...]]) -> None:
-            with raw.cursor() as cursor, cursor.copy(f"COPY {table} FROM STDIN") as stream:
-                for row in batch:
-                    stream.write_row(row)
+            sql = f"COPY {table} FROM STDIN"
+            try:
+                with raw.cursor() as cursor, cursor.copy(sql) as stream:
+                    for row in batch:
+                        stream.write_row(row)
+            except base_error as exc:  # as SQLAlchemy wraps them, for the same error handling
+                raise DBAPIError.instance(sql, None, exc, base_error) from exc
 
         return copy
 
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
     def insert_many(table: str, batch: list[tuple[Any, ...]]) -> None:
-        marks = ", ".join("?" * len(batch[0]))
+        marks = ", ".join([mark] * len(batch[0]))
         conn.exec_driver_sql(f"INSERT INTO {table} VALUES ({marks})", batch)
 
     return insert_many
