@@ -189,6 +189,16 @@ def _stream(session: Session, base: Select[Any], limit: int | None) -> Iterator[
             return
 
 
+def _plain_rows(conn: Any, statement: Any) -> list[tuple[Any, ...]]:
+    # The driver's own tuples, for columns that need no type conversion: SQLAlchemy Row objects
+    # for the five million related rows of a 1M-claim export cost a tenth of its time.
+    result = conn.execute(statement)
+    try:
+        return result.cursor.fetchall()  # type: ignore[no-any-return]
+    finally:
+        result.close()
+
+
 def _extras(conn: Any, ids: list[int]) -> dict[str, dict[int, list[Any]]]:
     extras: dict[str, dict[int, list[Any]]] = {
         "about": {},
@@ -203,34 +213,38 @@ def _extras(conn: Any, ids: list[int]) -> dict[str, dict[int, list[Any]]]:
         # A dense batch (the usual export) reads a range of the index; a sparse one, its ids.
         return and_(column >= lo, column <= hi) if hi - lo < 2 * len(ids) else column.in_(ids)
 
-    for claim_id, name in conn.execute(
+    for claim_id, name in _plain_rows(
+        conn,
         select(ClaimSubject.claim_id, Actor.name)
         .join(Actor, Actor.id == ClaimSubject.actor_id)
         .where(span(ClaimSubject.claim_id))
-        .order_by(ClaimSubject.claim_id, Actor.id)
-    ).all():
+        .order_by(ClaimSubject.claim_id, Actor.id),
+    ):
         extras["about"].setdefault(claim_id, []).append(name)
-    for claim_id, title, url in conn.execute(
+    for claim_id, title, url in _plain_rows(
+        conn,
         select(Appearance.claim_id, Source.title, Source.url)
         .join(Source, Source.id == Appearance.source_id)
         .where(span(Appearance.claim_id))
-        .order_by(Appearance.claim_id, Appearance.position)
-    ).all():
+        .order_by(Appearance.claim_id, Appearance.position),
+    ):
         extras["sources"].setdefault(claim_id, []).append((title, url))
-    for claim_id, tag in conn.execute(
+    for claim_id, tag in _plain_rows(
+        conn,
         select(ClaimTag.claim_id, ClaimTag.tag)
         .where(span(ClaimTag.claim_id))
-        .order_by(ClaimTag.claim_id, ClaimTag.tag)
-    ).all():
+        .order_by(ClaimTag.claim_id, ClaimTag.tag),
+    ):
         extras["tags"].setdefault(claim_id, []).append(tag)
-    for to_id, relation, from_id in conn.execute(
+    for to_id, relation, from_id in _plain_rows(
+        conn,
         select(Link.to_id, Link.relation, Link.from_id)
         .where(
             span(Link.to_id),
             Link.relation.in_([Relation.supports.value, *(r.value for r in OPPOSING)]),
         )
-        .order_by(Link.to_id, Link.from_id)
-    ).all():
+        .order_by(Link.to_id, Link.from_id),
+    ):
         key = "supported_by" if relation == Relation.supports else "disputed_by"
         extras[key].setdefault(to_id, []).append(from_id)
     return extras
