@@ -95,9 +95,15 @@ class ImportRejected(InvalidInput):
 
 
 _stage_meta = MetaData()
-stage_row = Table(
+
+
+def _scratch(name: str, *columns: Column[Any]) -> Table:
+    """A temporary table of the import's own."""
+    return Table(name, _stage_meta, *columns, prefixes=["TEMPORARY"])
+
+
+stage_row = _scratch(
     "import_row",
-    _stage_meta,
     Column("line", Integer, primary_key=True),
     Column("claimant_id", Integer, nullable=False),
     Column("text", Text, nullable=False),
@@ -109,36 +115,27 @@ stage_row = Table(
     Column("verdict", String(20)),
     Column("source_id", Integer),
     Column("claim_id", Integer),
-    prefixes=["TEMPORARY"],
 )
-stage_about = Table(
+stage_about = _scratch(
     "import_about",
-    _stage_meta,
     Column("line", Integer, nullable=False),
     Column("actor_id", Integer, nullable=False),
-    prefixes=["TEMPORARY"],
 )
-stage_tag = Table(
+stage_tag = _scratch(
     "import_tag",
-    _stage_meta,
     Column("line", Integer, nullable=False),
     Column("tag", String(100), nullable=False),
-    prefixes=["TEMPORARY"],
 )
 # Existing claims the import changes, for their history entries.
-stage_touched = Table(
+stage_touched = _scratch(
     "import_touched",
-    _stage_meta,
     Column("claim_id", Integer, primary_key=True),
-    prefixes=["TEMPORARY"],
 )
 # The verdict each claim gets, where it differs from the claim's current one.
-stage_verdict = Table(
+stage_verdict = _scratch(
     "import_verdict",
-    _stage_meta,
     Column("claim_id", Integer, primary_key=True),
     Column("verdict", String(20), nullable=False),
-    prefixes=["TEMPORARY"],
 )
 STAGES = (stage_row, stage_about, stage_tag, stage_touched, stage_verdict)
 
@@ -498,16 +495,15 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
             .where(s.c.line.in_(verdict_lines), Claim.verdict.is_distinct_from(s.c.verdict)),
         )
     )
-    changed = stage_verdict
-    touch(changed)
+    touch(stage_verdict)
     user = current_user()
     conn.execute(
         insert(VerdictEntry).from_select(
             ["uid", "claim_id", "verdict", "reviewer", "note", "created_at"],
             select(
                 uuid_sql(dialect),
-                changed.c.claim_id,
-                changed.c.verdict,
+                stage_verdict.c.claim_id,
+                stage_verdict.c.verdict,
                 literal(user, String),
                 literal(f"imported from {name}", Text),
                 bindparam("at3", at, type_=UTCDateTime),
@@ -516,10 +512,14 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
     )
     # From the staged value, not "the newest verdict entry": with the verdict table's statistics
     # stale mid-import, PostgreSQL may find that by walking its primary key for every claim.
-    staged = select(changed.c.verdict).where(changed.c.claim_id == Claim.id).scalar_subquery()
+    staged = (
+        select(stage_verdict.c.verdict)
+        .where(stage_verdict.c.claim_id == Claim.id)
+        .scalar_subquery()
+    )
     conn.execute(
         update(Claim)
-        .where(Claim.id.in_(select(changed.c.claim_id)))
+        .where(Claim.id.in_(select(stage_verdict.c.claim_id)))
         .values(verdict=staged, status=Status.reviewed.value, updated_at=at)
     )
     conn.execute(update(Claim).where(Claim.id.in_(select(touched))).values(updated_at=at))
