@@ -418,6 +418,12 @@ def _rows(sqlite: SqliteFigures, postgres: PostgresFigures) -> list[list[str]]:
             mb,
         ),
         row(f"search_claims, median of {len(pg.words)} words", lite_fts, pg_fts, _ms),
+        row(
+            "search_claims(rank_all=True), median",
+            _median(lite.exact),
+            _median(pg.exact),
+            _ms,
+        ),
         row("LIKE '%word%' scan, top 20 by length (PG: ILIKE)", lite_ranked, pg_ranked, _ms),
         [
             "that scan's ratio to search_claims",

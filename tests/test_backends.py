@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import Run
 from tracker.db import open_database
+from tracker.services.search import RANK_WINDOW, search_claims
 
 # Whole words and names: each query must find exactly these documents on both backends.
 DOCUMENTS = [
@@ -63,6 +64,58 @@ def test_ranked_results_put_the_best_match_first(cli) -> None:
     found = json.loads(cli("search", "espionage", "-f", "json").stdout)
     assert [h["id"] for h in found] == [1, 2]
     assert len(json.loads(cli("search", "espionage", "--limit", "1", "-f", "json").stdout)) == 1
+
+
+def test_common_words_rank_the_newest_matches_and_say_so(cli, tmp_path) -> None:
+    # The best match is the oldest claim; then more than RANK_WINDOW weaker, newer ones.
+    cli("claim", "add", "espionage espionage espionage", "--by", "Mandiant")
+    rows = ["text,claimant"] + [
+        f"a long claim number {n} that mentions espionage once among other words,Desk"
+        for n in range(RANK_WINDOW + 5)
+    ]
+    flat = tmp_path / "many.csv"
+    flat.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    cli("import", "claims", str(flat))
+    newest = RANK_WINDOW + 6
+
+    windowed = cli("search", "espionage", "--limit", "3", "-f", "json")
+    ids = [hit["id"] for hit in json.loads(windowed.stdout)]
+    assert len(ids) == 3 and 1 not in ids
+    assert all(newest - RANK_WINDOW < i <= newest for i in ids)
+    assert f"more than {RANK_WINDOW:,} claims match" in windowed.stderr
+    assert "--rank-all" in windowed.stderr
+
+    everything = cli("search", "espionage", "--limit", "3", "--rank-all", "-f", "json")
+    assert json.loads(everything.stdout)[0]["id"] == 1
+    assert everything.stderr == ""
+    # Fewer matches than the window: all are ranked and nothing is said.
+    narrow = cli("search", "espionage", "number", "12", "-f", "json")
+    assert [hit["id"] for hit in json.loads(narrow.stdout)] == [14]
+    assert narrow.stderr == ""
+
+
+def test_the_window_is_exact_when_it_holds_every_match(db_url, cli) -> None:
+    for n in range(5):
+        cli("claim", "add", f"claim {n} about espionage" + " filler" * n, "--by", "Desk")
+    database = open_database(db_url)
+    try:
+        with database.session(write=False) as s:
+            windowed = search_claims(s, "espionage", limit=3)
+            exact = search_claims(s, "espionage", limit=3, rank_all=True)
+    finally:
+        database.close()
+    assert windowed.hits == exact.hits
+    assert [h["id"] for h in exact.hits] == [1, 2, 3]  # shortest first
+    assert (windowed.more, windowed.window, exact.more, exact.window) == (
+        False,
+        RANK_WINDOW,
+        False,
+        None,
+    )
+
+
+def test_search_help_names_the_window(cli) -> None:
+    assert f"{RANK_WINDOW:,}" in " ".join(cli("search", "--help").stdout.split())
 
 
 def test_names_match_without_case_or_accents(cli) -> None:

@@ -65,8 +65,8 @@ def write_csv(
         if in_order is None:
             in_order = list(row) == list(columns)
         values = row.values() if in_order else [row.get(c) for c in columns]
-        # The hot loop of every export: str, int and None need no call (csv writes None as
-        # an empty cell); lists, dicts and the rest go through cell().
+        # The hot loop of every export: str, int, None and lists of names need no call (csv
+        # writes None as an empty cell); the rest goes through cell().
         cells = []
         for value in values:
             kind = value.__class__
@@ -74,6 +74,9 @@ def write_csv(
                 cells.append("'" + value if value[:1] in first else value)
             elif value is None or kind is int:
                 cells.append(value)
+            elif kind is list and (not value or value[0].__class__ is str):
+                joined = LIST_SEPARATOR.join(value)
+                cells.append("'" + joined if joined[:1] in first else joined)
             else:
                 cells.append(cell(value, safe=safe))
         write(cells)
