@@ -88,6 +88,10 @@ def test_common_words_rank_the_newest_matches_and_say_so(cli, tmp_path) -> None:
     everything = cli("search", "espionage", "--limit", "3", "--rank-all", "-f", "json")
     assert json.loads(everything.stdout)[0]["id"] == 1
     assert everything.stderr == ""
+    # A limit beyond the window widens it: every match is ranked.
+    wide = cli("search", "espionage", "--limit", str(newest), "-f", "json")
+    assert sorted(hit["id"] for hit in json.loads(wide.stdout)) == list(range(1, newest + 1))
+    assert json.loads(wide.stdout)[0]["id"] == 1 and wide.stderr == ""
     # Fewer matches than the window: all are ranked and nothing is said.
     narrow = cli("search", "espionage", "number", "12", "-f", "json")
     assert [hit["id"] for hit in json.loads(narrow.stdout)] == [14]
