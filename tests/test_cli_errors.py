@@ -118,17 +118,17 @@ DATA_ERRORS = [
     (["source", "edit", "1", "--reliability", "Z"], f"reliability 'Z' {RELIABILITY_ERROR}"),
     (
         ["claim", "add", "X", "--by", "China", "--credibility", "7"],
-        f"credibility 7 {CREDIBILITY_ERROR}",
+        f"credibility '7' {CREDIBILITY_ERROR}",
     ),
     (
         ["claim", "add", "X", "--by", "China", "--credibility", "0"],
-        f"credibility 0 {CREDIBILITY_ERROR}",
+        f"credibility '0' {CREDIBILITY_ERROR}",
     ),
-    (["claim", "edit", "1", "--credibility", "7"], f"credibility 7 {CREDIBILITY_ERROR}"),
-    (["claim", "edit", "1", "--credibility", "-1"], f"credibility -1 {CREDIBILITY_ERROR}"),
+    (["claim", "edit", "1", "--credibility", "7"], f"credibility '7' {CREDIBILITY_ERROR}"),
+    (["claim", "edit", "1", "--credibility", "-1"], f"credibility '-1' {CREDIBILITY_ERROR}"),
     (
         ["claim", "add", "X", "--by", "China", "--credibility", "high"],
-        f"credibility high {CREDIBILITY_ERROR}",
+        f"credibility 'high' {CREDIBILITY_ERROR}",
     ),
     # URLs
     (

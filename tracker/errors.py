@@ -2,9 +2,7 @@
 
 from collections.abc import Sequence
 
-EXIT_OK = 0
 EXIT_ERROR = 1
-EXIT_USAGE = 2
 EXIT_DATAERR = 65  # bad input data (BSD sysexits EX_DATAERR)
 EXIT_IOERR = 74  # EX_IOERR
 EXIT_LOCKED = 75  # EX_TEMPFAIL: the database is busy; trying again later may work

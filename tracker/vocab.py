@@ -2,6 +2,7 @@
 reads these to build its options before any database code is loaded."""
 
 from enum import StrEnum
+from typing import TypeVar
 
 from tracker.errors import InvalidInput
 
@@ -91,6 +92,57 @@ CREDIBILITY_MEANING = {
 }
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
+def _choices(kind: type[StrEnum]) -> str:
+    return ", ".join(member.value for member in kind)
+
+
+def parse_choice(kind: type[E], value: E | str, field: str) -> E:
+    """A member of a controlled vocabulary, or InvalidInput naming the field and the choices.
+
+    Every path that takes such a value (commands, bulk import, dumps, the library) comes here,
+    so each vocabulary is checked once, with one message.
+    """
+    if isinstance(value, kind):
+        return value
+    text = value.strip() if isinstance(value, str) else value
+    try:
+        return kind(text)
+    except ValueError:
+        raise InvalidInput(f"{field} {value!r} is not one of: {_choices(kind)}") from None
+
+
+def actor_kind(value: ActorKind | str) -> str:
+    return parse_choice(ActorKind, value, "actor kind").value
+
+
+def source_kind(value: SourceKind | str | None) -> str:
+    """A source kind; blank means `other`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return SourceKind.other.value
+    return parse_choice(SourceKind, value, "source kind").value
+
+
+def relation(value: Relation | str) -> str:
+    return parse_choice(Relation, value, "relation").value
+
+
+def verdict(value: Verdict | str) -> str:
+    return parse_choice(Verdict, value, "verdict").value
+
+
+def optional_verdict(value: Verdict | str | None) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return verdict(value)
+
+
+def status(value: Status | str) -> str:
+    return parse_choice(Status, value, "status").value
+
+
 def reliability_grade(value: str | None) -> str | None:
     """An Admiralty reliability grade, upper-cased; blank clears it."""
     if value is None or not value.strip():
@@ -102,3 +154,22 @@ def reliability_grade(value: str | None) -> str | None:
             f"E (unreliable) or F (cannot be judged)"
         )
     return grade
+
+
+def credibility(value: int | str | None) -> int | None:
+    """An information-credibility grade 1-6; blank clears it."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        number = 0
+    elif isinstance(value, int):
+        number = value
+    else:
+        text = str(value).strip()
+        number = int(text) if text in {"1", "2", "3", "4", "5", "6"} else 0
+    if not 1 <= number <= 6:
+        raise InvalidInput(
+            f"credibility {value!r} is not a grade: use 1 (confirmed) .. 5 (improbable) "
+            f"or 6 (cannot be judged)"
+        )
+    return number

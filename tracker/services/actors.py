@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from tracker import vocab
 from tracker.errors import Conflict, InvalidInput, NotFound
 from tracker.models import Actor, ActorName, Appearance, Claim, ClaimSubject, Source
 from tracker.services.common import notify, parse_id, record
@@ -110,7 +111,7 @@ def add_actor(
     name = clean_actor_name(name)
     actor = Actor(
         name=name,
-        kind=ActorKind(kind).value,
+        kind=vocab.actor_kind(kind),
         description=clean_optional(description, "description"),
         reliability=reliability_grade(reliability),
     )
@@ -150,9 +151,9 @@ def edit_actor(
                 primary.name = name
             changes["name"] = [actor.name, name]
             actor.name = name
-    if kind is not None and ActorKind(kind).value != actor.kind:
-        changes["kind"] = [actor.kind, ActorKind(kind).value]
-        actor.kind = ActorKind(kind).value
+    if kind is not None and vocab.actor_kind(kind) != actor.kind:
+        changes["kind"] = [actor.kind, vocab.actor_kind(kind)]
+        actor.kind = vocab.actor_kind(kind)
     if description is not None:
         new_description = clean_optional(description, "description")
         if new_description != actor.description:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, String, and_, exists, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from tracker import vocab
 from tracker.dates import parse_optional_date, period_end
 from tracker.errors import InvalidInput
 from tracker.models import Actor, Appearance, Claim, ClaimSubject, ClaimTag, Link, Source
@@ -76,9 +77,9 @@ class ClaimFilter:
                 exists().where(ClaimTag.claim_id == Claim.id, ClaimTag.tag == clean_tag(raw))
             )
         if self.verdict:
-            query = query.where(Claim.verdict.in_([Verdict(v).value for v in self.verdict]))
+            query = query.where(Claim.verdict.in_([vocab.verdict(v) for v in self.verdict]))
         if self.status:
-            query = query.where(Claim.status.in_([Status(s).value for s in self.status]))
+            query = query.where(Claim.status.in_([vocab.status(s) for s in self.status]))
         # A partial date stands for its whole period: keep claims whose period overlaps.
         since = parse_optional_date(self.since, "--since")
         if since:

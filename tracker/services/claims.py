@@ -4,11 +4,12 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from tracker import vocab
 from tracker.dates import parse_optional_date
-from tracker.errors import Conflict, InvalidInput, NotFound
+from tracker.errors import Conflict, NotFound
 from tracker.models import (
     Appearance,
     Claim,
@@ -28,21 +29,6 @@ from tracker.vocab import CREDIBILITY_MEANING, Relation, Status, Verdict
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(claim_key(text).encode()).hexdigest()
-
-
-def credibility(value: int | str | None) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = 0
-    if not 1 <= number <= 6:
-        raise InvalidInput(
-            f"credibility {value} is not a grade: use 1 (confirmed) .. 5 (improbable) "
-            f"or 6 (cannot be judged)"
-        )
-    return number
 
 
 def resolve_claim(session: Session, ref: str | int) -> Claim:
@@ -131,7 +117,7 @@ def add_claim(
         quote=clean_optional(quote, "quote", limit=MAX_TEXT),
         stated=parse_optional_date(stated, "date stated"),
         note=clean_optional(note, "note", limit=MAX_NOTE),
-        credibility=credibility(credibility_grade),
+        credibility=vocab.credibility(credibility_grade),
         status=Status.unreviewed.value,
     )
     claimant = resolve_actor(session, by, create=True)
@@ -194,9 +180,9 @@ def edit_claim(
     if note is not None:
         new["note"] = clean_optional(note, "note", limit=MAX_NOTE)
     if credibility_grade is not None:
-        new["credibility"] = credibility(credibility_grade)
+        new["credibility"] = vocab.credibility(credibility_grade)
     if status is not None:
-        new["status"] = Status(status).value
+        new["status"] = vocab.status(status)
     claimant = resolve_actor(session, by, create=True) if by is not None else claim.claimant
     # Checked before anything changes: the edit must not make a second copy of a claim.
     digest = text_hash(new.get("text", claim.text))
@@ -296,12 +282,7 @@ def link_claims(
     session: Session, ref: str, relation: Relation | str, other_ref: str, note: str | None = None
 ) -> Link:
     """Record `ref <relation> other_ref`, e.g. China's denial (3) disputes Mandiant's claim (1)."""
-    try:
-        relation = Relation(relation)
-    except ValueError:
-        raise InvalidInput(
-            f"relation {relation!r} is not one of: {', '.join(r.value for r in Relation)}"
-        ) from None
+    relation = Relation(vocab.relation(relation))
     claim = resolve_claim(session, ref)
     other = resolve_claim(session, other_ref)
     if claim.id == other.id:
@@ -354,12 +335,7 @@ def rate_claim(
     reviewer: str | None = None,
 ) -> VerdictEntry:
     """Add a verdict; it becomes the claim's current one and the claim counts as reviewed."""
-    try:
-        verdict = Verdict(verdict)
-    except ValueError:
-        raise InvalidInput(
-            f"verdict {verdict!r} is not one of: {', '.join(v.value for v in Verdict)}"
-        ) from None
+    verdict = Verdict(vocab.verdict(verdict))
     claim = resolve_claim(session, ref)
     entry = VerdictEntry(
         claim_id=claim.id,
@@ -498,7 +474,3 @@ def claim_dossier(session: Session, ref: str) -> dict[str, Any]:
         "created_at": claim.created_at.isoformat(),
         "updated_at": claim.updated_at.isoformat(),
     }
-
-
-def count_claims(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Claim)) or 0

@@ -16,10 +16,6 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 BOM = "\ufeff"
 
 
-def neutralize(value: str) -> str:
-    return "'" + value if value[:1] in _FORMULA_FIRST else value
-
-
 _FORMULA_FIRST = frozenset(FORMULA_START)
 
 

@@ -15,6 +15,7 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker import vocab
 from tracker.dates import parse_optional_date
 from tracker.errors import InvalidInput
 from tracker.models import Actor, Appearance, Source
@@ -30,7 +31,7 @@ from tracker.text import (
     name_key,
     split_list,
 )
-from tracker.vocab import SourceKind, Verdict
+from tracker.vocab import SourceKind
 
 COLUMNS = [
     "text",
@@ -52,8 +53,6 @@ REQUIRED = ("text", "claimant")
 # A field longer than this makes a file unreadable (the csv module's own guard); fields that fit
 # but exceed the text limits (tracker.text) are bad rows.
 MAX_FIELD = 1_000_000
-VERDICTS = tuple(v.value for v in Verdict)
-SOURCE_KINDS = tuple(k.value for k in SourceKind)
 OTHER_KIND = SourceKind.other.value
 
 
@@ -243,19 +242,11 @@ def validate(line: int, record: dict[str, Any]) -> FlatRow:
         column = "tags"
         row.tags = [clean_tag(t) for t in split_list(_text(record, "tags"))]
         column = "verdict"
-        verdict = (_text(record, "verdict") or "").strip()
-        if verdict:
-            if verdict not in VERDICTS:
-                raise InvalidInput(f"{verdict!r} is not a verdict ({', '.join(VERDICTS)})")
-            row.verdict = verdict
+        row.verdict = vocab.optional_verdict(_text(record, "verdict"))
         column = "note"
         row.note = clean_optional(_text(record, "note"), "note")
         column = "credibility"
-        grade = (_text(record, "credibility") or "").strip()
-        if grade:
-            if grade not in {"1", "2", "3", "4", "5", "6"}:
-                raise InvalidInput(f"{grade!r} is not a credibility grade (1-6)")
-            row.credibility = int(grade)
+        row.credibility = vocab.credibility(_text(record, "credibility"))
         column = "source"
         source = (_text(record, "source") or "").strip()
         column = "source_url"
@@ -270,10 +261,7 @@ def validate(line: int, record: dict[str, Any]) -> FlatRow:
             column = "source_date"
             row.source_date = parse_optional_date(_text(record, "source_date"), "date")
             column = "source_kind"
-            kind = (_text(record, "source_kind") or "").strip() or OTHER_KIND
-            if kind not in SOURCE_KINDS:
-                raise InvalidInput(f"{kind!r} is not a source kind ({', '.join(SOURCE_KINDS)})")
-            row.source_kind = kind
+            row.source_kind = vocab.source_kind(_text(record, "source_kind"))
         else:
             for other in ("source_publisher", "source_date"):
                 if (_text(record, other) or "").strip():

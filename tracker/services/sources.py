@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from tracker import vocab
 from tracker.dates import parse_optional_date
 from tracker.errors import Ambiguous, Conflict, NotFound
 from tracker.models import Appearance, Source, SourceCitation
@@ -79,7 +80,7 @@ def add_source(
     source = Source(
         title=title,
         title_key=name_key(title),
-        kind=SourceKind(kind).value,
+        kind=vocab.source_kind(kind),
         authors=[clean_name(a, "author") for a in authors],
         url=_url(url),
         published=parse_optional_date(published, "publication date"),
@@ -130,7 +131,7 @@ def edit_source(
     if title is not None:
         new["title"] = clean_name(title, "source title")
     if kind is not None:
-        new["kind"] = SourceKind(kind).value
+        new["kind"] = vocab.source_kind(kind)
     if authors is not None:  # `--author ''` clears them
         new["authors"] = [clean_name(a, "author") for a in authors if a.strip()]
     if url is not None:
