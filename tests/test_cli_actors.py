@@ -68,7 +68,16 @@ def test_add_prints_only_the_id_and_records_every_name(cli, seeded, db_url) -> N
         ]
     database.close()
     assert history(db_url, "actor", 6) == [
-        ("created", {"name": "Fancy Bear", "aliases": ["APT28", "Sofacy"]})
+        (
+            "created",
+            {
+                "name": "Fancy Bear",
+                "kind": "group",
+                "aliases": ["APT28", "Sofacy"],
+                "description": "GRU unit 26165",
+                "reliability": None,
+            },
+        )
     ]
 
 
@@ -389,7 +398,8 @@ def test_merge_moves_names_claims_and_sources(cli, seeded, panda, db_url) -> Non
 
 
 def test_merge_refuses_to_give_one_claimant_the_same_claim_twice(cli, seeded, db_url) -> None:
-    cli("claim", "add", MANDIANT_CLAIM, "--by", "Mandiant Intelligence")  # creates actor #6
+    # Creates actor #6 (it resembles Mandiant: --new says it is another actor).
+    cli("claim", "add", MANDIANT_CLAIM, "--by", "Mandiant Intelligence", "--new")
     before = dump(db_url)
     result = cli("actor", "merge", "Mandiant", "Mandiant Intelligence", ok=False)
     assert result.exit_code == 1

@@ -15,6 +15,8 @@ RELIABILITY_ERROR = (
 CREDIBILITY_ERROR = "is not a grade: use 1 (confirmed) .. 5 (improbable) or 6 (cannot be judged)"
 DATE_FORMS = "is not a date: use YYYY, YYYY-MM or YYYY-MM-DD"
 NEAR_MANDIANT = "no actor 'Mandaint'; did you mean 'Mandiant' (#1)?"
+# Where a command would create the name, it says how to insist.
+NEW_MANDIANT = NEAR_MANDIANT + " Give --new if it is a different actor"
 
 
 def refused(cli: Run, db_url: str, *args: str, code: int, input: str | None = None) -> str:
@@ -205,11 +207,11 @@ LOOKUP_ERRORS = [
     (["report", "actor", "Mandaint"], "no actor 'Mandaint'; did you mean 'Mandiant' (#1)?"),
     (["report", "source", "99"], "no source with id 99"),
     # near misses are refused with a suggestion, never created
-    (["claim", "add", "X", "--by", "Mandaint"], NEAR_MANDIANT),
-    (["claim", "add", "X", "--by", "China", "--about", "Mandaint"], NEAR_MANDIANT),
-    (["claim", "edit", "1", "--by", "Mandaint"], NEAR_MANDIANT),
-    (["claim", "edit", "2", "--about", "Mandaint"], NEAR_MANDIANT),
-    (["source", "add", "T", "--publisher", "Mandaint"], NEAR_MANDIANT),
+    (["claim", "add", "X", "--by", "Mandaint"], NEW_MANDIANT),
+    (["claim", "add", "X", "--by", "China", "--about", "Mandaint"], NEW_MANDIANT),
+    (["claim", "edit", "1", "--by", "Mandaint"], NEW_MANDIANT),
+    (["claim", "edit", "2", "--about", "Mandaint"], NEW_MANDIANT),
+    (["source", "add", "T", "--publisher", "Mandaint"], NEW_MANDIANT),
     (["claim", "list", "--by", "Mandaint"], NEAR_MANDIANT),
     (["actor", "show", "Mandaint"], NEAR_MANDIANT),
     (
@@ -223,7 +225,7 @@ LOOKUP_ERRORS = [
             "APT1: Exposing One of Chinas Cyber Espionage Units",
         ],
         "no source 'APT1: Exposing One of Chinas Cyber Espionage Units'; did you mean "
-        f'"{APT1_REPORT}" (#1)?',
+        f'"{APT1_REPORT}" (#1)? Give --new if it is a different source',
     ),
     # self-links, duplicate links, missing links
     (
@@ -253,13 +255,14 @@ LOOKUP_ERRORS = [
     ),
     (["actor", "add", "Mandiant"], "the name 'Mandiant' already belongs to actor 'Mandiant' (#1)"),
     (["actor", "add", "MANDIANT"], "the name 'MANDIANT' already belongs to actor 'Mandiant' (#1)"),
+    # An alias may be shared, but never be another actor's own name.
     (
-        ["actor", "add", "Unit X", "--alias", "apt1"],
-        "the name 'apt1' already belongs to actor 'PLA Unit 61398' (#3)",
+        ["actor", "add", "Unit X", "--alias", "mandiant"],
+        "the name 'mandiant' already belongs to actor 'Mandiant' (#1)",
     ),
     (
-        ["actor", "edit", "China", "--alias", "Comment Crew"],
-        "the name 'Comment Crew' already belongs to actor 'PLA Unit 61398' (#3)",
+        ["actor", "edit", "China", "--alias", "Tom Donilon"],
+        "the name 'Tom Donilon' already belongs to actor 'Tom Donilon' (#4)",
     ),
     (
         ["actor", "edit", "China", "--name", "Tom Donilon"],
@@ -293,7 +296,7 @@ def test_unknown_ambiguous_or_conflicting_exits_1(cli, seeded, db_url, args, mes
 
 def test_a_near_miss_never_becomes_an_actor(cli, seeded, db_url) -> None:
     line = refused(cli, db_url, "claim", "add", "Typo", "--by", "Mandaint", code=1)
-    assert line.endswith("did you mean 'Mandiant' (#1)?")
+    assert line.endswith("did you mean 'Mandiant' (#1)? Give --new if it is a different actor")
     database = open_database(db_url)
     with database.session(write=False) as s:
         assert s.scalar(select(ActorName).where(ActorName.key == "mandaint")) is None
@@ -308,8 +311,8 @@ def test_a_near_miss_never_becomes_an_actor(cli, seeded, db_url) -> None:
 
 
 AMBIGUOUS = (
-    "Error: source 'Duplicate title' is ambiguous: it matches #3 'Duplicate title' (2012); "
-    "#4 'duplicate Title' (undated). Use the id."
+    "Error: source 'Duplicate title' is ambiguous: it matches #3 'Duplicate title' (no "
+    "publisher, 2012); #4 'duplicate Title' (no publisher, undated). Use the id."
 )
 
 
@@ -332,7 +335,8 @@ def test_ambiguous_source_titles_list_the_candidates(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     cli("source", "add", "Duplicate title", "--date", "2012")
-    cli("source", "add", "duplicate  Title")  # the same title once case and spacing are ignored
+    # The same title once case and spacing are ignored: a second one needs --new (or a URL).
+    cli("source", "add", "duplicate  Title", "--new")
     assert refused(cli, db_url, *args, code=1) == AMBIGUOUS
     # The id always works.
     assert "#3 Duplicate title" in cli("source", "show", "3").stdout

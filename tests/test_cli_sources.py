@@ -87,7 +87,22 @@ def test_add_records_every_field(cli, seeded, db_url) -> None:
         assert [c.title for c in source.cites] == [APT1_REPORT]
         assert s.scalar(select(Actor.id).where(Actor.name == "Reuters")) == 6
     database.close()
-    assert source_history(db_url, 3) == [("created", {"title": REUTERS})]
+    assert source_history(db_url, 3) == [
+        (
+            "created",
+            {
+                "title": REUTERS,
+                "kind": "article",
+                "url": REUTERS_URL,
+                "published": "2013-02-19",
+                "retrieved": "2013-03-01",
+                "reliability": "B",
+                "authors": ["Jim Finkle", "Joseph Menn"],
+                "publisher": "Reuters",
+            },
+        ),
+        ("edited", {"cites": {"added": [1]}}),
+    ]
 
 
 def test_add_with_defaults_on_an_empty_database(cli) -> None:

@@ -78,6 +78,7 @@ POPULATE: dict[str, Callable[[Connection], None]] = {
     "0001": _populate_0001,
     "0002": _populate_0002,
     "0003": _populate_0002,  # 0003 changes only PostgreSQL's search index
+    "0004": _populate_0002,
 }
 TABLES = [
     "actor",
@@ -151,7 +152,9 @@ def test_downgrade_and_upgrade_again_keep_rows(db_url) -> None:
     downgrade(database, "0001")
     upgrade(database)
     with database.connect() as conn:
-        assert _rows(conn)["claim"] == before["claim"]
+        # Columns added since 0001 come after the ones it had.
+        width = len(before["claim"][0])
+        assert [r[:width] for r in _rows(conn)["claim"]] == before["claim"]
         assert conn.exec_driver_sql("SELECT count(*) FROM actor").scalar() == 2
     database.close()
 

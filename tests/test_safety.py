@@ -56,6 +56,7 @@ def test_hostile_text_is_stored_and_searched_literally(cli, seeded, evil) -> Non
         "tag" + name,
         f"--note={evil}",
         f"--quote={evil}",
+        "--new",  # "Actor -china" resembles "China": a different actor
         "--",
         f"{evil} stands here",
     ).stdout.strip()

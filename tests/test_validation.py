@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tracker.dates import MAX_YEAR, MIN_YEAR, parse_date
 from tracker.errors import InvalidInput
-from tracker.services.actors import near_misses
+from tracker.names import SimilarityIndex
 from tracker.text import clean, clean_url, name_key
 
 
@@ -47,11 +47,16 @@ def test_names_that_match(a: str, b: str) -> None:
 
 
 def test_numbers_keep_groups_apart() -> None:
-    known = {name_key("APT28"): "APT28", name_key("PLA Unit 61398"): "PLA Unit 61398"}
-    assert near_misses(name_key("APT29"), known) == []
-    assert near_misses(name_key("PLA Unit 61486"), known) == []
-    assert near_misses(name_key("ATP28"), known) == ["APT28"]
-    assert near_misses(name_key("PLA Unti 61398"), known) == ["PLA Unit 61398"]
+    index = SimilarityIndex()
+    index.add_many([(1, "APT28", "APT28"), (2, "PLA Unit 61398", "PLA Unit 61398")])
+
+    def near(name: str) -> list[str]:
+        return [s.label for s in index.similar(name)]
+
+    assert near("APT29") == []
+    assert near("PLA Unit 61486") == []
+    assert near("ATP28") == ["APT28"]
+    assert near("PLA Unti 61398") == ["PLA Unit 61398"]
 
 
 _VALID = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")

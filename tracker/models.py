@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -94,16 +95,27 @@ class Actor(PublicId, Timestamps, Base):
 
 
 class ActorName(Base):
-    """Every name an actor goes by, its own name included: one unique key space for all of them,
-    so no alias can ever equal another actor's name."""
+    """Every name an actor goes by, its own name included. A primary name is unique among all
+    names; an alias may be shared (vendors give different groups the same alias), and a look-up
+    by a shared alias is ambiguous, never a silent pick."""
 
     __tablename__ = "actor_name"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(300))
-    key: Mapped[str] = mapped_column(String(300), unique=True)
+    key: Mapped[str] = mapped_column(String(300), index=True)
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
     actor: Mapped[Actor] = relationship(back_populates="names")
+    __table_args__ = (
+        UniqueConstraint("actor_id", "key"),
+        Index(
+            "uq_actor_name_primary_key",
+            "key",
+            unique=True,
+            sqlite_where=text("is_primary"),
+            postgresql_where=text("is_primary"),
+        ),
+    )
 
 
 class SourceCitation(Base):
@@ -147,6 +159,9 @@ class Claim(PublicId, Timestamps, Base):
     text_hash: Mapped[str] = mapped_column(String(64))
     quote: Mapped[str | None] = mapped_column(Text)
     claimant_id: Mapped[int] = mapped_column(ForeignKey("actor.id"), index=True)
+    # The name the claim was attributed under, when it is not the claimant's own (an alias such
+    # as "Guardians of Peace"): evidence, kept as given.
+    claimant_as: Mapped[str | None] = mapped_column(String(300))
     stated: Mapped[str | None] = mapped_column(String(10), index=True)
     note: Mapped[str | None] = mapped_column(Text)
     credibility: Mapped[int | None] = mapped_column(SmallInteger)
@@ -176,6 +191,7 @@ class ClaimSubject(Base):
         ForeignKey("claim.id", ondelete="CASCADE"), primary_key=True
     )
     actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id"), primary_key=True, index=True)
+    as_name: Mapped[str | None] = mapped_column(String(300))  # the name given, if an alias
 
 
 class ClaimTag(Base):

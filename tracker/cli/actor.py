@@ -26,6 +26,12 @@ def add(
         str | None,
         typer.Option(help="As a source of information: A reliable .. E unreliable, F unknown."),
     ] = None,
+    new: Annotated[
+        bool,
+        typer.Option(
+            "--new", help="Add it even if its name resembles a known actor's (a different actor)."
+        ),
+    ] = False,
 ) -> None:
     """Add an actor; prints its id.
 
@@ -41,6 +47,7 @@ def add(
             aliases=alias or [],
             description=description,
             reliability=reliability,
+            new=new,
         )
     say(f"added actor {actor.name!r} (#{actor.id})")
     typer.echo(actor.id)

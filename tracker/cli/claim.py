@@ -8,6 +8,7 @@ import typer
 from tracker.cli.common import (
     Format,
     FormatOption,
+    NewOption,
     emit_record,
     emit_rows,
     group,
@@ -89,6 +90,7 @@ def add(
     tag: Tags = None,
     credibility: Credibility = None,
     note: Note = None,
+    new: NewOption = False,
 ) -> None:
     """Record a claim; prints its id alone on stdout.
 
@@ -129,6 +131,7 @@ def add(
             tags=tag or [],
             credibility_grade=credibility,
             note=note,
+            new=new,
         )
     say(f"recorded claim #{claim.id}")
     typer.echo(claim.id)
@@ -299,14 +302,17 @@ def edit(
     ] = None,
     tag: Tags = None,
     remove_tag: Annotated[list[str] | None, typer.Option(help="Remove a tag (repeatable).")] = None,
+    new: NewOption = False,
 ) -> None:
     """Change a claim; every change is kept in its history ('' clears an optional field).
 
     Example: tracker claim edit 1 --source "Globe article" --tag cyber --status in-progress
     """
     from tracker.services.claims import edit_claim
+    from tracker.services.identity import allow_new
 
     with session() as s:
+        allow_new(s, new)
         edit_claim(
             s,
             claim,

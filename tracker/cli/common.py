@@ -46,6 +46,15 @@ FormatOption = Annotated[
     ),
 ]
 
+NewOption = Annotated[
+    bool,
+    typer.Option(
+        "--new",
+        help="Names nobody has are new records even if they resemble known ones "
+        "(otherwise refused with the candidates).",
+    ),
+]
+
 _db_option: dict[str, str | None] = {"db": None}
 
 

@@ -7,6 +7,7 @@ import typer
 from tracker.cli.common import (
     Format,
     FormatOption,
+    NewOption,
     emit_record,
     emit_rows,
     group,
@@ -59,8 +60,18 @@ def add(
             help="A source this one reports or rests on (repeatable).", autocompletion=source_titles
         ),
     ] = None,
+    new: Annotated[
+        bool,
+        typer.Option(
+            "--new",
+            help="Add it even if a source has this title or one like it (a different source); "
+            "also lets a new --publisher resemble a known actor.",
+        ),
+    ] = False,
 ) -> None:
     """Add a source; prints its id.
+
+    A title that a source already has needs a --url of its own, or --new.
 
     Example: tracker source add "APT1: Exposing One of China's Cyber Espionage Units"
     --publisher Mandiant --kind report --date 2013-02-19 --reliability B
@@ -79,6 +90,7 @@ def add(
             retrieved=retrieved,
             reliability=reliability,
             cites=cites or [],
+            new=new,
         )
     say(f"added source {source.title!r} (#{source.id})")
     typer.echo(source.id)
@@ -143,14 +155,17 @@ def edit(
     uncites: Annotated[
         list[str] | None, typer.Option(help="Remove a cited source (repeatable).")
     ] = None,
+    new: NewOption = False,
 ) -> None:
     """Change a source's details ('' clears an optional field).
 
     Example: tracker source edit 2 --cites "APT1 report" --reliability B
     """
+    from tracker.services.identity import allow_new
     from tracker.services.sources import edit_source
 
     with session() as s:
+        allow_new(s, new)
         found = edit_source(
             s,
             source,

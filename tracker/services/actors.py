@@ -1,7 +1,5 @@
 """Actors: the people, organizations and governments who make claims or are their subjects."""
 
-import difflib
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -11,91 +9,69 @@ from sqlalchemy.orm import Session
 from tracker import vocab
 from tracker.errors import Conflict, InvalidInput, NotFound
 from tracker.models import Actor, ActorName, Appearance, Claim, ClaimSubject, Source
+from tracker.services import identity
 from tracker.services.common import notify, parse_id, record
 from tracker.text import clean_actor_name, clean_optional, name_key
 from tracker.vocab import ActorKind, reliability_grade
 
-NEAR_MISS_CUTOFF = 0.8
-_DIGITS = re.compile(r"\d+")
-
-
-def near_misses(key: str, candidates: dict[str, str], n: int = 3) -> list[str]:
-    """Labels of the names a typo away from `key`, best first.
-
-    A typo is a small edit: at most one slip (a wrong, missing, extra or swapped letter) in a
-    name under eight characters, at most two in a longer one. Names whose numbers differ are
-    never near-misses: APT28 and APT29, Unit 61398 and Unit 61486 are different groups.
-    """
-    numbers = _DIGITS.findall(key)
-    same_numbers = [k for k in candidates if _DIGITS.findall(k) == numbers]
-    close = difflib.get_close_matches(key, same_numbers, n=10, cutoff=NEAR_MISS_CUTOFF)
-    allowed = 1 if len(key) < 8 else 2
-    return [candidates[k] for k in close if _edits(key, k) <= allowed][:n]
-
-
-def _edits(a: str, b: str) -> int:
-    """Optimal string alignment distance: insertions, deletions, substitutions, transpositions."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        previous2, previous = previous, current
-    return previous[-1]
-
 
 def find_actor(session: Session, ref: str | int) -> Actor | None:
-    """The actor with this id, or whose name or alias matches exactly after normalization."""
+    """The actor with this id, or whose name or alias matches exactly after normalization
+    (ambiguous if several actors share the alias)."""
     ident = parse_id(ref)
     if ident is not None:
         return session.get(Actor, ident)
-    key = name_key(str(ref))
-    return session.scalar(select(Actor).join(ActorName).where(ActorName.key == key))
-
-
-def _suggestion(session: Session, ref: str) -> str:
-    rows = session.execute(select(ActorName.key, ActorName.name, ActorName.actor_id)).all()
-    labels = {key: f"{name!r} (#{actor_id})" for key, name, actor_id in rows}
-    close = near_misses(name_key(ref), labels)
-    return f"; did you mean {' or '.join(close)}?" if close else ""
+    found = identity.actors(session).find(str(ref))
+    return session.get(Actor, found[0]) if found else None
 
 
 def resolve_actor(session: Session, ref: str | int, *, create: bool = False) -> Actor:
-    """Find an actor by id, name or alias; with `create`, a name nobody's near-miss is added.
-
-    A near-miss (`Mandaint` for `Mandiant`) is always refused with a suggestion: a typo must
-    never become a new actor.
-    """
-    actor = find_actor(session, ref)
-    if actor is not None:
-        return actor
-    if parse_id(ref) is not None:
-        raise NotFound(f"no actor with id {ref}")
-    hint = _suggestion(session, str(ref))
-    if hint or not create:
-        raise NotFound(f"no actor {str(ref).strip()!r}{hint}")
-    actor = add_actor(session, str(ref))
-    notify(session, f"created actor {actor.name!r} (#{actor.id})")
-    return actor
+    return resolve_actor_as(session, ref, create=create)[0]
 
 
-def _claim_name(session: Session, actor: Actor | None, name: str, primary: bool) -> ActorName:
+def resolve_actor_as(
+    session: Session, ref: str | int, *, create: bool = False
+) -> tuple[Actor, str | None]:
+    """An actor by id, name or alias, and the alias it was named by (None for its own name or
+    an id). With `create`, a name nobody has is added — unless it resembles a known one (refused
+    with the candidates; `NamePolicy.new` overrides) or the policy forbids new names."""
+    ident = parse_id(ref)
+    if ident is not None:
+        actor = session.get(Actor, ident)
+        if actor is None:
+            raise NotFound(f"no actor with id {ref}")
+        return actor, None
+    directory = identity.actors(session)
+    actor_id, given_as = directory.resolve(str(ref), create=create)
+    actor = session.get(Actor, actor_id)
+    assert actor is not None
+    if (
+        directory.created
+        and directory.created[-1] == actor_id
+        and actor_id not in _announced(session)
+    ):
+        _announced(session).add(actor_id)
+        notify(session, f"created actor {actor.name!r} (#{actor.id})")
+    return actor, given_as
+
+
+def _announced(session: Session) -> set[int]:
+    return session.info.setdefault("announced_actors", set())  # type: ignore[no-any-return]
+
+
+def _claim_name(session: Session, actor: Actor, name: str, primary: bool) -> ActorName:
+    """A name for `actor`: the directory's rule decides whether it may have it."""
     key = name_key(name)
     if not key:
         raise InvalidInput(f"name {name!r} has no letters or digits")
-    owner = session.scalar(select(ActorName).where(ActorName.key == key))
-    if owner is not None:
-        if actor is not None and owner.actor_id == actor.id:
-            return owner
-        other = session.get(Actor, owner.actor_id)
-        assert other is not None
-        raise Conflict(f"the name {name!r} already belongs to actor {other.name!r} (#{other.id})")
+    shared = identity.actors(session).check_name(name, primary=primary, actor_id=actor.id)
+    own = next((n for n in actor.names if n.key == key), None)
+    if own is not None:
+        return own
+    if shared:
+        notify(session, f"the alias {name!r} is also one of actor {', '.join(shared)}")
     entry = ActorName(name=name, key=key, is_primary=primary)
-    if actor is not None:
-        actor.names.append(entry)
+    actor.names.append(entry)
     return entry
 
 
@@ -107,21 +83,23 @@ def add_actor(
     aliases: Sequence[str] = (),
     description: str | None = None,
     reliability: str | None = None,
+    new: bool = False,
 ) -> Actor:
+    """Add an actor. A name like a known one (`Norse` beside `Norse Corp`) is refused with the
+    candidates unless `new` says it is a different actor."""
     name = clean_actor_name(name)
-    actor = Actor(
-        name=name,
-        kind=vocab.actor_kind(kind),
-        description=clean_optional(description, "description"),
-        reliability=reliability_grade(reliability),
+    kind = vocab.actor_kind(kind)
+    description = clean_optional(description, "description")
+    reliability = reliability_grade(reliability)
+    aliases = [clean_actor_name(alias, "alias") for alias in aliases]
+    directory = identity.actors(session)
+    directory.check_name(name, primary=True)
+    directory.check_new(name, strict=True, new=new, explicit=True)
+    actor_id = directory.create(
+        name, kind=kind, description=description, reliability=reliability, aliases=aliases
     )
-    actor.names.append(_claim_name(session, None, name, True))
-    session.add(actor)
-    session.flush()
-    for alias in aliases:
-        _claim_name(session, actor, clean_actor_name(alias, "alias"), False)
-    session.flush()
-    record(session, "actor", actor.id, "created", {"name": name, "aliases": actor.aliases})
+    actor = session.get(Actor, actor_id)
+    assert actor is not None
     return actor
 
 

@@ -4,7 +4,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tracker import vocab
@@ -13,6 +13,7 @@ from tracker.errors import Conflict, NotFound
 from tracker.models import (
     Appearance,
     Claim,
+    ClaimSubject,
     ClaimTag,
     HistoryEntry,
     Link,
@@ -20,7 +21,8 @@ from tracker.models import (
     VerdictEntry,
     now,
 )
-from tracker.services.actors import resolve_actor
+from tracker.services import identity
+from tracker.services.actors import resolve_actor, resolve_actor_as
 from tracker.services.common import parse_id, record
 from tracker.services.sources import citation_chain, resolve_source, source_brief
 from tracker.text import MAX_NAME, MAX_NOTE, MAX_TEXT, claim_key, clean, clean_optional, clean_tag
@@ -77,11 +79,22 @@ def _add_sources(session: Session, claim: Claim, refs: Iterable[str]) -> list[st
 
 def _add_subjects(session: Session, claim: Claim, refs: Iterable[str]) -> list[str]:
     added = []
+    named_as: dict[int, str] = {}
     for ref in refs:
-        actor = resolve_actor(session, ref, create=True)
+        actor, given_as = resolve_actor_as(session, ref, create=True)
         if actor not in claim.subjects:
             claim.subjects.append(actor)
             added.append(actor.name)
+            if given_as:
+                named_as[actor.id] = given_as
+    if named_as:
+        session.flush()
+        for actor_id, given_as in named_as.items():
+            session.execute(
+                update(ClaimSubject)
+                .where(ClaimSubject.claim_id == claim.id, ClaimSubject.actor_id == actor_id)
+                .values(as_name=given_as)
+            )
     return added
 
 
@@ -109,7 +122,11 @@ def add_claim(
     tags: Sequence[str] = (),
     credibility_grade: int | str | None = None,
     note: str | None = None,
+    new: bool = False,
 ) -> Claim:
+    """Record a claim. Names nobody has are created (see `identity`); with `new`, even those
+    that resemble known ones. A claimant or subject named by an alias keeps that alias."""
+    identity.allow_new(session, new)
     text = clean(text, "claim text", limit=MAX_TEXT)
     claim = Claim(
         text=text,
@@ -120,7 +137,7 @@ def add_claim(
         credibility=vocab.credibility(credibility_grade),
         status=Status.unreviewed.value,
     )
-    claimant = resolve_actor(session, by, create=True)
+    claimant, claim.claimant_as = resolve_actor_as(session, by, create=True)
     _check_unique(session, claimant.id, claim.text_hash, None)
     claim.claimant = claimant
     session.add(claim)
@@ -139,6 +156,7 @@ def snapshot(claim: Claim) -> dict[str, Any]:
         "text": claim.text,
         "quote": claim.quote,
         "claimant": claim.claimant.name,
+        "claimant_as": claim.claimant_as,
         "about": [a.name for a in claim.subjects],
         "sources": [a.source.title for a in claim.appearances],
         "stated": claim.stated,

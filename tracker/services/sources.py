@@ -10,7 +10,8 @@ from tracker import vocab
 from tracker.dates import parse_optional_date
 from tracker.errors import Ambiguous, Conflict, NotFound
 from tracker.models import Appearance, Source, SourceCitation
-from tracker.services.actors import near_misses, resolve_actor
+from tracker.services import identity
+from tracker.services.actors import resolve_actor
 from tracker.services.common import notify, parse_id, record
 from tracker.text import clean_name, clean_url, name_key
 from tracker.vocab import RELIABILITY_MEANING, SourceKind, reliability_grade
@@ -35,31 +36,51 @@ def find_sources(session: Session, ref: str | int) -> list[Source]:
     )
 
 
+def label(source: Source) -> str:
+    """A source as lists and errors show it: id, title, publisher and date, to tell namesakes
+    apart."""
+    facts = ", ".join(
+        [
+            source.publisher.name if source.publisher else "no publisher",
+            source.published or "undated",
+        ]
+    )
+    return f"#{source.id} {source.title!r} ({facts})"
+
+
 def resolve_source(session: Session, ref: str | int, *, create: bool = False) -> Source:
-    """A source by id, exact URL or title (case- and accent-insensitive)."""
+    """A source by id, exact URL or title (case- and accent-insensitive). With `create`, a title
+    or URL nobody has is added, unless it resembles a known title (refused with the candidates;
+    `NamePolicy.new` overrides) or the policy forbids new names."""
     found = find_sources(session, ref)
     if len(found) == 1:
         return found[0]
     if found:
-        raise Ambiguous(
-            "source", str(ref), [f"#{s.id} {s.title!r} ({s.published or 'undated'})" for s in found]
-        )
+        raise Ambiguous("source", str(ref), [label(s) for s in found])
     if parse_id(ref) is not None:
         raise NotFound(f"no source with id {ref}")
     text = str(ref).strip()
-    titles = {
-        key: f"{title!r} (#{ident})"
-        for key, title, ident in session.execute(select(Source.title_key, Source.title, Source.id))
-    }
-    close = near_misses(name_key(text), titles)
-    if close or not create:
-        hint = f"; did you mean {' or '.join(close)}?" if close else ""
-        raise NotFound(f"no source {text!r}{hint}")
-    if text.lower().startswith(("http://", "https://")):
-        source = add_source(session, text, url=text)
-    else:
-        source = add_source(session, text)
+    directory = identity.sources(session)
+    if not create:
+        raise NotFound(f"no source {text!r}{directory.suggestion(text)}")
+    is_url = text.lower().startswith(("http://", "https://"))
+    title = clean_name(text, "source title")
+    directory.check_new_source(title, _url(text) if is_url else None, strict=True, new=False)
+    source = _create(session, title=title, url=_url(text) if is_url else None)
     notify(session, f"created source {source.title!r} (#{source.id})")
+    return source
+
+
+def _create(session: Session, *, publisher: str | None = None, **values: Any) -> Source:
+    """One way to make a source, whatever asked for it: the directory writes it and its history."""
+    publisher_actor = resolve_actor(session, publisher, create=True) if publisher else None
+    if publisher_actor is not None:
+        values["publisher_id"] = publisher_actor.id
+    ident = identity.sources(session).create(
+        values, publisher_actor.name if publisher_actor else None
+    )
+    source = session.get(Source, ident)
+    assert source is not None
     return source
 
 
@@ -75,25 +96,29 @@ def add_source(
     retrieved: str | None = None,
     reliability: str | None = None,
     cites: Sequence[str] = (),
+    new: bool = False,
 ) -> Source:
+    """Add a source. A title that a source already has needs a URL of its own (or `new`); a
+    title like a known one is refused with the candidates unless `new`."""
     title = clean_name(title, "source title")
-    source = Source(
-        title=title,
-        title_key=name_key(title),
-        kind=vocab.source_kind(kind),
-        authors=[clean_name(a, "author") for a in authors],
-        url=_url(url),
-        published=parse_optional_date(published, "publication date"),
-        retrieved=parse_optional_date(retrieved, "retrieved date"),
-        reliability=reliability_grade(reliability),
-    )
-    if publisher:
-        source.publisher = resolve_actor(session, publisher, create=True)
-    session.add(source)
-    session.flush()
-    for ref in cites:
-        _cite(session, source, ref)
-    record(session, "source", source.id, "created", {"title": title})
+    values = {
+        "title": title,
+        "kind": vocab.source_kind(kind),
+        "authors": [clean_name(a, "author") for a in authors],
+        "url": _url(url),
+        "published": parse_optional_date(published, "publication date"),
+        "retrieved": parse_optional_date(retrieved, "retrieved date"),
+        "reliability": reliability_grade(reliability),
+    }
+    identity.allow_new(session, new)
+    directory = identity.sources(session)
+    if values["url"] is not None and directory.by_pair(title, values["url"]) is not None:
+        raise Conflict(f"a source titled {title!r} with this URL exists already")
+    directory.check_new_source(title, values["url"], strict=True, new=new, explicit=True)
+    source = _create(session, publisher=publisher, **values)
+    cited = [found.id for ref in cites if (found := _cite(session, source, ref)) is not None]
+    if cited:
+        record(session, "source", source.id, "edited", {"cites": {"added": cited}})
     return source
 
 

@@ -1,0 +1,415 @@
+"""Find or create actors and sources: the one rule every command and the bulk importer follow.
+
+- A name (actor name or alias; source title, or title and URL) matches exactly by its key. A name
+  shared by several actors (an alias two vendors use) is ambiguous: every match is listed, none
+  is picked.
+- A name that is not known is created only when the command may create, the policy allows new
+  names (`TRACKER_NEW_NAMES=refuse` forbids them), and it is not *similar* to a known one
+  (`tracker.names`). A similar name is refused with its candidates unless the caller says it is
+  new (`--new`); the importer, which may not stop at each, lists them instead (or refuses the
+  whole file with `--strict-names`).
+- Every record created gets its history entry, whichever path created it.
+
+A directory loads what it needs lazily (one query per exact look-up; the similarity index on the
+first unknown name), or everything up front for a bulk import (`preload`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Connection
+
+from tracker.errors import Ambiguous, Conflict, InvalidInput, NotFound
+from tracker.models import Actor, ActorName, HistoryEntry, Source, new_uid, now
+from tracker.names import Similar, SimilarityIndex
+from tracker.services.common import current_user
+from tracker.text import clean_actor_name, name_key
+
+NEW_NAMES_ENV = "TRACKER_NEW_NAMES"
+NEW_NAMES_VALUES = ("create", "refuse")
+
+
+@dataclass
+class NamePolicy:
+    """What may happen to a name nobody has: `new` creates it even if it resembles a known one;
+    `refuse_new` creates nothing implicitly (a team with a curated list of actors and sources)."""
+
+    new: bool = False
+    refuse_new: bool = False
+
+    @classmethod
+    def from_env(cls, *, new: bool = False, refuse_new: bool = False) -> NamePolicy:
+        value = os.environ.get(NEW_NAMES_ENV, "").strip().lower() or "create"
+        if value not in NEW_NAMES_VALUES:
+            raise InvalidInput(
+                f"{NEW_NAMES_ENV}={value!r} is not one of: {', '.join(NEW_NAMES_VALUES)}"
+            )
+        return cls(new=new, refuse_new=refuse_new or value == "refuse")
+
+
+def policy_of(info: dict[str, Any]) -> NamePolicy:
+    """The policy a session carries (`session.info['name_policy']`), else the environment's."""
+    found = info.get("name_policy")
+    if found is None:
+        found = info["name_policy"] = NamePolicy.from_env()
+    return found  # type: ignore[no-any-return]
+
+
+def allow_new(session: Any, new: bool = True) -> None:
+    """For the rest of this transaction, a name like a known one is a new record (`--new`)."""
+    if new:
+        policy_of(session.info).new = True
+
+
+def _did_you_mean(similar: Sequence[Similar]) -> str:
+    return " or ".join(f"{s.label!r} (#{s.ident})" for s in similar)
+
+
+@dataclass
+class Resemblance:
+    """A name new to the database that resembles known ones (reported by bulk imports)."""
+
+    name: str
+    similar: list[Similar]
+
+    def __str__(self) -> str:
+        return f"{self.name!r} ~ {_did_you_mean(self.similar)}"
+
+
+def _history(conn: Connection, entity: str, entries: list[tuple[int, dict[str, Any]]]) -> None:
+    if not entries:
+        return
+    at, by = now(), current_user()
+    conn.execute(
+        insert(HistoryEntry),
+        [
+            {
+                "uid": new_uid(),
+                "entity": entity,
+                "entity_id": ident,
+                "action": "created",
+                "changes": changes,
+                "by": by,
+                "at": at,
+            }
+            for ident, changes in entries
+        ],
+    )
+
+
+@dataclass
+class _Directory:
+    conn: Connection
+    policy: NamePolicy = field(default_factory=NamePolicy)
+    # False: the caller writes the history of what it created (`write_history`), set-based.
+    history_each: bool = True
+    created: list[int] = field(default_factory=list)
+    resembling: list[Resemblance] = field(default_factory=list)
+    _index: SimilarityIndex | None = None
+    _pending: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+    what = "record"
+
+    def _load_index(self) -> SimilarityIndex:
+        raise NotImplementedError
+
+    def index(self) -> SimilarityIndex:
+        if self._index is None:
+            self._index = self._load_index()
+        return self._index
+
+    def suggestion(self, name: str) -> str:
+        similar = self.index().similar(name)
+        return f"; did you mean {_did_you_mean(similar)}?" if similar else ""
+
+    def check_new(self, name: str, *, strict: bool, new: bool, explicit: bool = False) -> None:
+        """Refuse (strict) or note (bulk) a new name like a known one; refuse any new name made
+        implicitly (not by an explicit `add`) when the policy forbids creating."""
+        if self.policy.refuse_new and not explicit:
+            raise NotFound(
+                f"no {self.what} {name!r}, and new {self.what}s are not created implicitly "
+                f"({NEW_NAMES_ENV}=refuse): add it with 'tracker {self.what} add' first"
+            )
+        if new or self.policy.new:
+            return
+        similar = self.index().similar(name)
+        if not similar:
+            return
+        if strict:
+            raise NotFound(
+                f"no {self.what} {name!r}; did you mean {_did_you_mean(similar)}? "
+                f"Give --new if it is a different {self.what}"
+            )
+        self.resembling.append(Resemblance(name, similar))
+
+    def _created(self, ident: int, changes: dict[str, Any]) -> None:
+        self.created.append(ident)
+        if self.history_each:
+            _history(self.conn, self.what, [(ident, changes)])
+        else:
+            self._pending.append((ident, changes))
+
+    def write_history(self) -> None:
+        """One statement for the history of every record created since the last call."""
+        _history(self.conn, self.what, self._pending)
+        self._pending = []
+
+
+@dataclass
+class ActorDirectory(_Directory):
+    """Actors by name or alias."""
+
+    _exact: dict[str, list[tuple[int, str, bool]]] | None = None  # preloaded: key -> names
+
+    what = "actor"
+
+    def preload(self) -> ActorDirectory:
+        self._exact = {}
+        rows = self.conn.execute(
+            select(ActorName.key, ActorName.actor_id, ActorName.name, ActorName.is_primary)
+        )
+        for key, actor_id, name, primary in rows:
+            self._exact.setdefault(key, []).append((actor_id, name, primary))
+        return self
+
+    def matches(self, name: str) -> list[tuple[int, str, bool]]:
+        """(actor id, the matching name as recorded, whether it is the primary) per actor."""
+        key = name_key(name)
+        if self._exact is not None:
+            return self._exact.get(key, [])
+        rows = self.conn.execute(
+            select(ActorName.actor_id, ActorName.name, ActorName.is_primary)
+            .where(ActorName.key == key)
+            .order_by(ActorName.actor_id)
+        )
+        return [(a, n, p) for a, n, p in rows]
+
+    def _load_index(self) -> SimilarityIndex:
+        index = SimilarityIndex()
+        index.add_many(
+            self.conn.execute(
+                select(ActorName.actor_id, ActorName.name, Actor.name).join(
+                    Actor, Actor.id == ActorName.actor_id
+                )
+            )
+        )
+        return index
+
+    def _ambiguous(self, name: str, found: list[tuple[int, str, bool]]) -> Ambiguous:
+        labels = dict(
+            self.conn.execute(
+                select(Actor.id, Actor.name).where(Actor.id.in_([f[0] for f in found]))
+            )
+        )
+        return Ambiguous("actor name", name, [f"#{a} {labels.get(a, n)!r}" for a, n, _ in found])
+
+    def check_name(self, name: str, *, primary: bool, actor_id: int | None = None) -> list[str]:
+        """Whether `name` may become a name of `actor_id` (None: an actor being created): a
+        primary name is unique among all names, an alias may not be another's primary name.
+        Returns the other actors that share it as an alias, for the user to be told."""
+        shared = []
+        for holder_id, _, holder_primary in self.matches(name):
+            if holder_id == actor_id:
+                continue
+            if primary or holder_primary:
+                label = self.conn.execute(select(Actor.name).where(Actor.id == holder_id)).scalar()
+                raise Conflict(
+                    f"the name {name!r} already belongs to actor {label!r} (#{holder_id})"
+                )
+            shared.append(f"#{holder_id}")
+        return shared
+
+    def find(self, name: str) -> tuple[int, str | None] | None:
+        """The actor a name or alias names, and the alias it was given as (None if its own
+        name); None if nobody has it. Ambiguous if several actors share it."""
+        found = self.matches(name)
+        if len(found) > 1:
+            raise self._ambiguous(name, found)
+        if not found:
+            return None
+        actor_id, recorded, primary = found[0]
+        return actor_id, None if primary else recorded
+
+    def resolve(
+        self, name: str, *, create: bool = False, strict: bool = True, new: bool = False
+    ) -> tuple[int, str | None]:
+        """Find (see `find`) or, with `create`, add an actor of this name.
+
+        `strict`: a new name like a known one is refused with its candidates (commands);
+        otherwise it is created and noted in `resembling` (bulk import)."""
+        found = self.find(name)
+        if found is not None:
+            return found
+        if not create:
+            raise NotFound(f"no actor {name.strip()!r}{self.suggestion(name)}")
+        name = clean_actor_name(name)
+        self.check_new(name, strict=strict, new=new)
+        return self.create(name), None
+
+    def create(
+        self,
+        name: str,
+        *,
+        kind: str = "other",
+        description: str | None = None,
+        reliability: str | None = None,
+        aliases: Sequence[str] = (),
+    ) -> int:
+        """A new actor (its name already checked by the caller, its aliases here): its row, its
+        names, its history."""
+        for alias in aliases:
+            self.check_name(alias, primary=False)
+        at = now()
+        # Core, not the ORM: no unit-of-work bookkeeping (the importer creates thousands).
+        actor_id: int = self.conn.execute(
+            insert(Actor).returning(Actor.id),
+            {
+                "uid": new_uid(),
+                "name": name,
+                "kind": kind,
+                "description": description,
+                "reliability": reliability,
+                "created_at": at,
+                "updated_at": at,
+            },
+        ).scalar_one()
+        names = [(name, True)] + [
+            (alias, False)
+            for i, alias in enumerate(aliases)
+            if name_key(alias) not in {name_key(n) for n in [name, *aliases[:i]]}
+        ]
+        self.conn.execute(
+            insert(ActorName),
+            [
+                {"actor_id": actor_id, "name": n, "key": name_key(n), "is_primary": primary}
+                for n, primary in names
+            ],
+        )
+        for n, primary in names:
+            if self._exact is not None:
+                self._exact.setdefault(name_key(n), []).append((actor_id, n, primary))
+            if self._index is not None:
+                self._index.add(actor_id, n, name)
+        self._created(
+            actor_id,
+            {
+                "name": name,
+                "kind": kind,
+                "aliases": [n for n, primary in names if not primary],
+                "description": description,
+                "reliability": reliability,
+            },
+        )
+        return actor_id
+
+
+@dataclass
+class SourceDirectory(_Directory):
+    """Sources by title and URL."""
+
+    _exact: dict[tuple[str, str | None], int] | None = None  # preloaded: (title key, url) -> id
+    _titles: dict[str, list[int]] | None = None
+
+    what = "source"
+
+    def preload(self) -> SourceDirectory:
+        self._exact, self._titles = {}, {}
+        rows = self.conn.execute(
+            select(Source.title_key, Source.url, Source.id).order_by(Source.id)
+        )
+        for key, url, ident in rows:
+            self._exact.setdefault((key, url or None), ident)
+            self._titles.setdefault(key, []).append(ident)
+        return self
+
+    def _load_index(self) -> SimilarityIndex:
+        index = SimilarityIndex()
+        index.add_many(
+            (ident, title, title)
+            for ident, title in self.conn.execute(select(Source.id, Source.title))
+        )
+        return index
+
+    def by_pair(self, title: str, url: str | None) -> int | None:
+        """The source with this title and URL (no URL: a source without one)."""
+        key = name_key(title)
+        if self._exact is not None:
+            return self._exact.get((key, url))
+        query = select(func.min(Source.id)).where(Source.title_key == key)
+        query = query.where(Source.url == url if url else Source.url.is_(None))
+        return self.conn.execute(query).scalar()
+
+    def same_title(self, title: str) -> list[int]:
+        key = name_key(title)
+        if self._titles is not None:
+            return self._titles.get(key, [])
+        return list(
+            self.conn.execute(
+                select(Source.id).where(Source.title_key == key).order_by(Source.id)
+            ).scalars()
+        )
+
+    def check_new_source(
+        self, title: str, url: str | None, *, strict: bool, new: bool, explicit: bool = False
+    ) -> None:
+        """A new source must be told apart from those with its title (by a URL of its own) and
+        must not merely resemble a known title."""
+        namesakes = self.same_title(title)
+        if namesakes:
+            if self.policy.refuse_new and not explicit:
+                self.check_new(title, strict=strict, new=new)  # raises
+            if url is not None or new or self.policy.new:
+                return
+            listed = [Similar(i, title, "the same title") for i in namesakes[:3]]
+            if strict:
+                raise InvalidInput(
+                    f"a source titled {title!r} exists already ({_did_you_mean(listed)}); "
+                    "give a --url that tells the new one apart, use the id, or give --new"
+                )
+            self.resembling.append(Resemblance(title, listed))
+            return
+        self.check_new(title, strict=strict, new=new, explicit=explicit)
+
+    def create(self, row: dict[str, Any], publisher: str | None = None) -> int:
+        """A new source from its column values (title, kind, publisher_id, authors, url, ...);
+        `publisher` is the publisher's name, for the history."""
+        at = now()
+        values = {"uid": new_uid(), "authors": [], "created_at": at, "updated_at": at, **row}
+        values["title_key"] = key = name_key(values["title"])
+        ident: int = self.conn.execute(insert(Source).returning(Source.id), values).scalar_one()
+        if self._exact is not None and self._titles is not None:
+            self._exact.setdefault((key, values.get("url")), ident)
+            self._titles.setdefault(key, []).append(ident)
+        if self._index is not None:
+            self._index.add(ident, values["title"], values["title"])
+        snapshot = {
+            k: values.get(k)
+            for k in ("title", "kind", "url", "published", "retrieved", "reliability", "authors")
+        }
+        snapshot["publisher"] = publisher
+        self._created(ident, snapshot)
+        return ident
+
+
+def actors(session: Any) -> ActorDirectory:
+    """The session's actor directory (one per transaction, so look-ups share what they load)."""
+    session.flush()  # Core look-ups must see what the ORM has pending
+    found = session.info.get("actor_directory")
+    if found is None or found.conn is not session.connection():
+        found = ActorDirectory(session.connection(), policy_of(session.info))
+        session.info["actor_directory"] = found
+    return found  # type: ignore[no-any-return]
+
+
+def sources(session: Any) -> SourceDirectory:
+    session.flush()
+    found = session.info.get("source_directory")
+    if found is None or found.conn is not session.connection():
+        found = SourceDirectory(session.connection(), policy_of(session.info))
+        session.info["source_directory"] = found
+    return found  # type: ignore[no-any-return]
