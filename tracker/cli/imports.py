@@ -44,6 +44,21 @@ def claims(
             metavar="FILE", help="Import the good rows; write the bad ones, with a reason, to FILE."
         ),
     ] = None,
+    strict_names: Annotated[
+        bool,
+        typer.Option(
+            help="Refuse the whole file if a new name resembles a known one (a typo, another "
+            "spelling, a shorter form); by default they are created and listed."
+        ),
+    ] = False,
+    report_names: Annotated[
+        str | None,
+        typer.Option(
+            metavar="FILE",
+            help="Write every new name that resembles a known one, with its candidates, to FILE "
+            "(CSV).",
+        ),
+    ] = None,
 ) -> None:
     """Import claims from the flat format: one row per (claim, source) appearance.
 
@@ -74,17 +89,38 @@ def claims(
                         name=name,
                         rejects=rejects,
                         progress=lambda rows: tick(rows, reader.bytes_read),
+                        strict_names=strict_names,
                     )
             else:
                 report = import_flat(
-                    s, reader, name=name, progress=lambda rows: tick(rows, reader.bytes_read)
+                    s,
+                    reader,
+                    name=name,
+                    progress=lambda rows: tick(rows, reader.bytes_read),
+                    strict_names=strict_names,
                 )
+            if report_names:
+                with output_stream(report_names) as out:
+                    _write_resemblances(report, out)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
     say(f"imported {name}: {report.summary()}")
+    if report.resembling:
+        hint = f" (all in {report_names})" if report_names else " (--report-names FILE lists all)"
+        say(f"check: {report.names_summary()}{hint}")
     if report.rows_skipped and skip_invalid:
         say(f"{report.rows_skipped:,} rejected rows written to {skip_invalid}")
+
+
+def _write_resemblances(report: Any, out: Any) -> None:
+    import csv
+
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["name", "resembles_id", "resembles", "why"])
+    for found in report.resembling:
+        for similar in found.similar:
+            writer.writerow([found.name, similar.ident, similar.label, similar.reason])
 
 
 class _progress:

@@ -25,7 +25,9 @@ COLUMNS = [
     "text",
     "quote",
     "claimant",
+    "claimant_as",
     "about",
+    "about_as",
     "stated",
     "sources",
     "first_source_url",
@@ -106,6 +108,7 @@ def claim_rows(session: Session, filters: ClaimFilter | None = None) -> Iterator
             Claim.text,
             Claim.quote,
             Actor.name.label("claimant"),
+            Claim.claimant_as,
             Claim.stated,
             Claim.verdict,
             Claim.status,
@@ -152,6 +155,7 @@ def _stream(session: Session, base: Select[Any], limit: int | None) -> Iterator[
             remaining -= len(batch)
         extras = _extras(conn, ids)
         about, sources, tags = extras["about"], extras["sources"], extras["tags"]
+        about_as = extras["about_as"]
         supported, disputed = extras["supported_by"], extras["disputed_by"]
         # The hot loop of every export: one dict per claim, built directly in COLUMNS order.
         for (
@@ -159,6 +163,7 @@ def _stream(session: Session, base: Select[Any], limit: int | None) -> Iterator[
             text,
             quote,
             claimant,
+            claimant_as,
             stated,
             verdict,
             status,
@@ -174,7 +179,9 @@ def _stream(session: Session, base: Select[Any], limit: int | None) -> Iterator[
                 "text": text,
                 "quote": quote,
                 "claimant": claimant,
+                "claimant_as": claimant_as,
                 "about": about.get(ident, []),
+                "about_as": about_as.get(ident, []),
                 "stated": stated,
                 "sources": [title for title, _ in found],
                 "first_source_url": next((url for _, url in found if url), None),
@@ -206,6 +213,7 @@ def _plain_rows(conn: Any, statement: Any) -> list[tuple[Any, ...]]:
 def _extras(conn: Any, ids: list[int]) -> dict[str, dict[int, list[Any]]]:
     extras: dict[str, dict[int, list[Any]]] = {
         "about": {},
+        "about_as": {},
         "sources": {},
         "tags": {},
         "supported_by": {},
@@ -217,15 +225,16 @@ def _extras(conn: Any, ids: list[int]) -> dict[str, dict[int, list[Any]]]:
         # A dense batch (the usual export) reads a range of the index; a sparse one, its ids.
         return and_(column >= lo, column <= hi) if hi - lo < 2 * len(ids) else column.in_(ids)
 
-    for claim_id, name in _plain_rows(
+    for claim_id, name, given_as in _plain_rows(
         conn,
-        select(ClaimSubject.claim_id, Actor.name)
+        select(ClaimSubject.claim_id, Actor.name, ClaimSubject.as_name)
         .join(Actor, Actor.id == ClaimSubject.actor_id)
         .where(span(ClaimSubject.claim_id))
         # The key's own order (actor_id is Actor.id): no sort step per batch.
         .order_by(ClaimSubject.claim_id, ClaimSubject.actor_id),
     ):
         extras["about"].setdefault(claim_id, []).append(name)
+        extras["about_as"].setdefault(claim_id, []).append(given_as or name)
     for claim_id, title, url in _plain_rows(
         conn,
         select(Appearance.claim_id, Source.title, Source.url)

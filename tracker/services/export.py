@@ -11,6 +11,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
+from tracker.text import join_list
+
 LIST_SEPARATOR = "; "
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 BOM = "\ufeff"
@@ -33,7 +35,7 @@ def cell(value: Any, *, safe: bool) -> str:
             return ""
         if value[0].__class__ in (dict, list):  # lists hold one kind of value
             return json.dumps(value, ensure_ascii=False)  # nested data stays exact, as JSON
-        return cell(LIST_SEPARATOR.join(map(str, value)), safe=safe)
+        return cell(join_list(map(str, value)), safe=safe)
     if kind is dict:
         return json.dumps(value, ensure_ascii=False)
     if kind is bool:
@@ -72,6 +74,8 @@ def write_csv(
                 cells.append(value)
             elif kind is list and (not value or value[0].__class__ is str):
                 joined = LIST_SEPARATOR.join(value)
+                if "\\" in joined or joined.count(";") >= len(value):
+                    joined = join_list(value)  # a value holds `;` or `\`: escape it
                 cells.append("'" + joined if joined[:1] in first else joined)
             else:
                 cells.append(cell(value, safe=safe))

@@ -28,6 +28,7 @@ from tracker.text import (
     clean_optional,
     clean_tag,
     clean_url,
+    join_list,
     name_key,
     split_list,
 )
@@ -48,6 +49,7 @@ COLUMNS = [
     "source_publisher",
     "source_date",
     "source_kind",
+    "claimant_as",
 ]
 REQUIRED = ("text", "claimant")
 # A field longer than this makes a file unreadable (the csv module's own guard); fields that fit
@@ -85,6 +87,7 @@ class FlatRow:
     line: int
     text: str
     claimant: str
+    claimant_as: str | None = None
     quote: str | None = None
     stated: str | None = None
     about: list[str] = field(default_factory=list)
@@ -232,8 +235,11 @@ def validate(line: int, record: dict[str, Any]) -> FlatRow:
         text = clean(_text(record, "text") or "", "text", limit=MAX_TEXT)
         column = "claimant"
         claimant = clean_actor_name(_text(record, "claimant") or "", "claimant")
-        column = "quote"
+        column = "claimant_as"
         row = FlatRow(line=line, text=text, claimant=claimant)
+        given_as = (_text(record, "claimant_as") or "").strip()
+        row.claimant_as = clean_actor_name(given_as, "claimant_as") if given_as else None
+        column = "quote"
         row.quote = clean_optional(_text(record, "quote"), "quote")
         column = "stated"
         row.stated = parse_optional_date(_text(record, "stated"), "date")
@@ -311,10 +317,11 @@ def _expand(session: Session, claims: list[dict[str, Any]]) -> Iterable[dict[str
         base = {
             "text": claim["text"],
             "claimant": claim["claimant"],
+            "claimant_as": claim["claimant_as"],
             "quote": claim["quote"],
             "stated": claim["stated"],
-            "about": "; ".join(sorted(claim["about"], key=name_key)),
-            "tags": "; ".join(claim["tags"]),
+            "about": join_list(sorted(claim["about_as"], key=name_key)),
+            "tags": join_list(claim["tags"]),
             "verdict": claim["verdict"],
             "note": claim["note"],
             "credibility": claim["credibility"],

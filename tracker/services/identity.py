@@ -81,7 +81,12 @@ class Resemblance:
         return f"{self.name!r} ~ {_did_you_mean(self.similar)}"
 
 
-def _history(conn: Connection, entity: str, entries: list[tuple[int, dict[str, Any]]]) -> None:
+def _history(
+    conn: Connection,
+    entity: str,
+    entries: list[tuple[int, dict[str, Any]]],
+    action: str = "created",
+) -> None:
     if not entries:
         return
     at, by = now(), current_user()
@@ -92,7 +97,7 @@ def _history(conn: Connection, entity: str, entries: list[tuple[int, dict[str, A
                 "uid": new_uid(),
                 "entity": entity,
                 "entity_id": ident,
-                "action": "created",
+                "action": action,
                 "changes": changes,
                 "by": by,
                 "at": at,
@@ -234,6 +239,21 @@ class ActorDirectory(_Directory):
             return None
         actor_id, recorded, primary = found[0]
         return actor_id, None if primary else recorded
+
+    def add_alias(self, actor_id: int, alias: str) -> None:
+        """Give an actor one more name, with its history entry."""
+        alias = clean_actor_name(alias, "alias")
+        self.check_name(alias, primary=False, actor_id=actor_id)
+        key = name_key(alias)
+        self.conn.execute(
+            insert(ActorName),
+            {"actor_id": actor_id, "name": alias, "key": key, "is_primary": False},
+        )
+        if self._exact is not None:
+            self._exact.setdefault(key, []).append((actor_id, alias, False))
+        if self._index is not None:
+            self._index.add(actor_id, alias, alias)
+        _history(self.conn, "actor", [(actor_id, {"aliases": {"added": [alias]}})], "edited")
 
     def resolve(
         self, name: str, *, create: bool = False, strict: bool = True, new: bool = False

@@ -14,7 +14,7 @@ nothing the second time.
 
 import csv
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from sqlalchemy import (
@@ -38,25 +38,22 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from tracker.errors import InvalidInput
+from tracker.errors import InvalidInput, TrackerError
 from tracker.models import (
-    Actor,
-    ActorName,
     Appearance,
     Claim,
     ClaimSubject,
     ClaimTag,
     HistoryEntry,
-    Source,
     UTCDateTime,
     VerdictEntry,
-    new_uid,
     now,
 )
+from tracker.services import identity
 from tracker.services.claims import text_hash
 from tracker.services.common import current_user
 from tracker.services.flat import COLUMNS, BadRow, FlatRow, RowError, validate
-from tracker.text import name_key
+from tracker.text import join_list
 from tracker.vocab import Status
 
 MAX_LISTED = 20
@@ -72,6 +69,7 @@ class ImportReport:
     actors_created: int = 0
     sources_created: int = 0
     rows_skipped: int = 0
+    resembling: list[identity.Resemblance] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
@@ -80,6 +78,14 @@ class ImportReport:
             f"{self.actors_created:,} actors and {self.sources_created:,} sources created, "
             f"{self.rows_skipped:,} rows skipped"
         )
+
+    def names_summary(self, shown: int = 3) -> str:
+        """`3 new names resemble existing ones: 'Mandaint' ~ 'Mandiant' (#1), ...`"""
+        n = len(self.resembling)
+        listed = "; ".join(str(r) for r in self.resembling[:shown])
+        more = f"; and {n - shown:,} more" if n > shown else ""
+        verb = "resembles an existing one" if n == 1 else "resemble existing ones"
+        return f"{n:,} new name{'' if n == 1 else 's'} {verb}: {listed}{more}"
 
 
 class ImportRejected(InvalidInput):
@@ -106,6 +112,7 @@ stage_row = _scratch(
     "import_row",
     Column("line", Integer, primary_key=True),
     Column("claimant_id", Integer, nullable=False),
+    Column("claimant_as", String(300)),
     Column("text", Text, nullable=False),
     Column("text_hash", String(64), nullable=False),
     Column("quote", Text),
@@ -120,6 +127,7 @@ stage_about = _scratch(
     "import_about",
     Column("line", Integer, nullable=False),
     Column("actor_id", Integer, nullable=False),
+    Column("as_name", String(300)),
 )
 stage_tag = _scratch(
     "import_tag",
@@ -151,89 +159,63 @@ def uuid_sql(dialect: str) -> Any:
     )
 
 
-_ACTOR = Actor.__table__
-_ACTOR_NAME = ActorName.__table__
-_SOURCE = Source.__table__
+class _Names:
+    """The import's view of `identity`: the same directories, preloaded, creating in bulk (new
+    names like known ones are noted, not refused) and writing their history set-based."""
 
-
-class _Resolver:
-    """Actors and sources by normalized name, created on first sight; cached for the import."""
-
-    def __init__(self, session: Session, report: ImportReport) -> None:
-        self.conn = session.connection()
+    def __init__(self, session: Session, report: ImportReport, strict: bool) -> None:
+        conn = session.connection()
+        policy = identity.policy_of(session.info)
+        self.actors = identity.ActorDirectory(conn, policy, history_each=False).preload()
+        self.sources = identity.SourceDirectory(conn, policy, history_each=False).preload()
         self.report = report
-        # Every known name up front, in one query each: a look-up per new name was a round trip
-        # per name, which a server connection makes costly. The write lock is held, so they stay
-        # true for the import.
-        self.actors: dict[str, int] = {
-            key: actor_id
-            for key, actor_id in self.conn.execute(select(ActorName.key, ActorName.actor_id))
-        }
-        self.sources: dict[tuple[str, str | None], int] = {
-            (title_key, url or None): source_id
-            for title_key, url, source_id in self.conn.execute(
-                select(Source.title_key, Source.url, func.min(Source.id)).group_by(
-                    Source.title_key, Source.url
-                )
-            )
-        }
-        self.by_spelling: dict[str, int] = {}
+        self.strict = strict  # --strict-names: the caller refuses the file if any were noted
+        self.by_spelling: dict[str, tuple[int, str | None]] = {}
+        self.aliases_added: list[tuple[int, str]] = []
 
-    def actor(self, name: str) -> int:
+    def actor(self, name: str) -> tuple[int, str | None]:
+        """(actor id, the alias it was named by): found, or created and counted."""
         found = self.by_spelling.get(name)
         if found is None:
-            found = self.by_spelling[name] = self._actor(name)
+            before = len(self.actors.created)
+            found = self.by_spelling[name] = self.actors.resolve(name, create=True, strict=False)
+            self.report.actors_created += len(self.actors.created) - before
         return found
 
-    def _actor(self, name: str) -> int:
-        key = name_key(name)
-        found = self.actors.get(key)
-        if found is None:
-            at = now()
-            # Core tables, not the ORM entities: no unit-of-work bookkeeping per row.
-            found = self.conn.execute(
-                insert(_ACTOR).returning(_ACTOR.c.id),
-                {
-                    "uid": new_uid(),
-                    "name": name,
-                    "kind": "other",
-                    "created_at": at,
-                    "updated_at": at,
-                },
-            ).scalar_one()
-            self.conn.execute(
-                insert(_ACTOR_NAME),
-                {"actor_id": found, "name": name, "key": key, "is_primary": True},
-            )
-            self.report.actors_created += 1
-            self.actors[key] = found
-        return found
+    def claimant_as(self, actor_id: int, name: str) -> str:
+        """`claimant_as` must be a name of the claimant; a name nobody has becomes its alias."""
+        found = self.actors.matches(name)
+        if any(a == actor_id for a, _, _ in found):
+            return next(n for a, n, _ in found if a == actor_id)
+        if found:
+            raise InvalidInput(f"{name!r} is a name of actor #{found[0][0]}, not of the claimant")
+        self.actors.add_alias(actor_id, name)
+        self.aliases_added.append((actor_id, name))
+        return name
 
     def source(self, row: FlatRow) -> int:
         assert row.source is not None
-        key = (name_key(row.source), row.source_url)
-        found = self.sources.get(key)
+        found = self.sources.by_pair(row.source, row.source_url)
         if found is None:
-            publisher = self.actor(row.source_publisher) if row.source_publisher else None
-            at = now()
-            found = self.conn.execute(
-                insert(_SOURCE).returning(_SOURCE.c.id),
+            self.sources.check_new_source(row.source, row.source_url, strict=False, new=False)
+            publisher = self.actor(row.source_publisher)[0] if row.source_publisher else None
+            found = self.sources.create(
                 {
-                    "uid": new_uid(),
                     "title": row.source,
-                    "title_key": key[0],
                     "kind": row.source_kind,
                     "publisher_id": publisher,
-                    "authors": [],
                     "url": row.source_url,
                     "published": row.source_date,
-                    "created_at": at,
-                    "updated_at": at,
                 },
-            ).scalar_one()
+                row.source_publisher,
+            )
             self.report.sources_created += 1
-            self.sources[key] = found
         return found
+
+    def finish(self) -> None:
+        self.actors.write_history()
+        self.sources.write_history()
+        self.report.resembling = self.actors.resembling + self.sources.resembling
 
 
 def import_flat(
@@ -243,15 +225,19 @@ def import_flat(
     name: str,
     rejects: IO[str] | None = None,
     progress: Callable[[int], None] | None = None,
+    strict_names: bool = False,
 ) -> ImportReport:
-    """Import flat records; bad rows abort the whole import unless `rejects` takes them."""
+    """Import flat records; bad rows abort the whole import unless `rejects` takes them.
+
+    Names follow `identity`'s rules; new names that resemble known ones are listed in the report
+    (`resembling`), and `strict_names` refuses the import if there are any."""
     report = ImportReport()
     conn = session.connection()
     dialect = conn.dialect.name
     for table in STAGES:
         _drop_stage(conn, table)
         table.create(conn)
-    resolver = _Resolver(session, report)
+    names = _Names(session, report, strict_names)
     errors: list[RowError] = []
     bad = 0
     reject_writer = None
@@ -259,7 +245,7 @@ def import_flat(
         reject_writer = csv.writer(rejects, lineterminator="\r\n")
         reject_writer.writerow(["line", *COLUMNS, "reason"])
     rows: list[tuple[Any, ...]] = []
-    about: list[tuple[int, int]] = []
+    about: list[tuple[int, int, str | None]] = []
     tags: list[tuple[int, str]] = []
     stage = _stager(conn)
 
@@ -275,6 +261,9 @@ def import_flat(
             progress(report.rows)
         try:
             row = validate(line, record)
+            if bad and reject_writer is None:
+                continue  # the import will be refused; keep reading only to report every bad row
+            staged = _resolve(names, row)
         except BadRow as exc:
             bad += 1
             if reject_writer is not None:
@@ -284,37 +273,65 @@ def import_flat(
             elif len(errors) < MAX_LISTED:
                 errors.append(exc.error)
             continue
-        if bad and reject_writer is None:
-            continue  # the import will be refused; keep reading only to report every bad row
-        claimant_id = resolver.actor(row.claimant)
-        # In the column order of stage_row.
-        rows.append(
-            (
-                line,
-                claimant_id,
-                row.text,
-                text_hash(row.text),
-                row.quote,
-                row.stated,
-                row.note,
-                row.credibility,
-                row.verdict,
-                resolver.source(row) if row.source else None,
-                None,
-            )
-        )
-        about.extend((line, resolver.actor(a)) for a in row.about)
+        rows.append(staged[0])
+        about.extend(staged[1])
         tags.extend((line, t) for t in row.tags)
         if len(rows) >= STAGE_BATCH:
             flush()
     if bad and reject_writer is None:
         raise ImportRejected(name, errors, bad)
+    names.finish()
+    if strict_names and report.resembling:
+        raise InvalidInput(
+            f"{name}: {report.names_summary()}; nothing imported (--strict-names). Use the "
+            "known names, or add the new ones first with 'tracker actor add --new' / "
+            "'tracker source add --new'"
+        )
     report.rows_skipped = bad
     flush()
     _merge(session, report, dialect, name)
     for table in STAGES:
         _drop_stage(conn, table)
     return report
+
+
+def _resolve(
+    names: _Names, row: FlatRow
+) -> tuple[tuple[Any, ...], list[tuple[int, int, str | None]]]:
+    """The row's staged values with its names resolved; BadRow naming the column otherwise."""
+    column = "claimant"
+    try:
+        claimant_id, claimant_as = names.actor(row.claimant)
+        if row.claimant_as:
+            column = "claimant_as"
+            claimant_as = names.claimant_as(claimant_id, row.claimant_as)
+        column = "about"
+        subjects = [(row.line, *names.actor(a)) for a in row.about]
+        column = "source"
+        source_id = names.source(row) if row.source else None
+    except TrackerError as exc:
+        value = {"claimant": row.claimant, "claimant_as": row.claimant_as}.get(column)
+        if column == "about":
+            value = join_list(row.about)
+        elif column == "source":
+            value = row.source
+        raise BadRow(RowError(row.line, column, value, str(exc))) from None
+    # In the column order of stage_row.
+    staged = (
+        row.line,
+        claimant_id,
+        claimant_as,
+        row.text,
+        text_hash(row.text),
+        row.quote,
+        row.stated,
+        row.note,
+        row.credibility,
+        row.verdict,
+        source_id,
+        None,
+    )
+    return staged, subjects
 
 
 def _drop_stage(conn: Connection, table: Table) -> None:
@@ -364,6 +381,7 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
             s.c.text_hash,
             s.c.quote,
             s.c.claimant_id,
+            s.c.claimant_as,
             s.c.stated,
             s.c.note,
             s.c.credibility,
@@ -385,6 +403,7 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
                 "text_hash",
                 "quote",
                 "claimant_id",
+                "claimant_as",
                 "stated",
                 "note",
                 "credibility",
@@ -461,17 +480,19 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
 
     a = stage_about
     new_subjects = (
-        select(s.c.claim_id, a.c.actor_id)
+        select(s.c.claim_id, a.c.actor_id, func.min(a.c.as_name).label("as_name"))
         .join(s, s.c.line == a.c.line)
         .where(
             ~exists().where(
                 ClaimSubject.claim_id == s.c.claim_id, ClaimSubject.actor_id == a.c.actor_id
             )
         )
-        .distinct()
+        .group_by(s.c.claim_id, a.c.actor_id)
     ).subquery()
     touch(new_subjects)
-    conn.execute(insert(ClaimSubject).from_select(["claim_id", "actor_id"], select(new_subjects)))
+    conn.execute(
+        insert(ClaimSubject).from_select(["claim_id", "actor_id", "as_name"], select(new_subjects))
+    )
 
     t = stage_tag
     new_tags = (
