@@ -4,7 +4,19 @@ from typing import Annotated
 
 import typer
 
-from tracker.cli.common import Format, FormatOption, emit_record, emit_rows, group, say, session
+from tracker.cli.common import (
+    Format,
+    FormatOption,
+    YesOption,
+    confirm,
+    emit_record,
+    emit_rows,
+    group,
+    print_history,
+    say,
+    session,
+)
+from tracker.errors import Conflict
 from tracker.cli.complete import actor_names
 from tracker.vocab import ActorKind
 
@@ -129,14 +141,77 @@ def merge(
             autocompletion=actor_names,
         ),
     ],
+    yes: YesOption = False,
 ) -> None:
     """Fold OTHER into KEEP: names become aliases, claims by and about it move over.
 
-    Example: tracker actor merge APT1 "Comment Crew"
+    Shows what will change and asks first (off a terminal, give --yes). Claims keep the name
+    they were attributed under; 'tracker actor unmerge OTHER-ID' undoes the merge.
+
+    Example: tracker actor merge APT1 "Comment Crew" --yes
     """
-    from tracker.services.actors import merge_actors
+    from tracker.services.actors import plan_merge
+    from tracker.services.merging import apply_merge, same_plan
+
+    with session(write=False) as s:
+        plan = plan_merge(s, keep, other)
+    if plan.refused:
+        raise Conflict(f"cannot merge: {plan.refused[0]}")
+    assert plan.keep is not None
+    what = f"actor {plan.other['name']!r} (#{plan.other['id']})"
+    into = f"{plan.keep['name']!r} (#{plan.keep['id']})"
+    confirm([f"merging {what} into {into}:", *plan.lines()], "Merge?", yes)
+    with session() as s:
+        again = plan_merge(s, keep, other)
+        if not same_plan(plan, again):
+            raise Conflict("the actors changed since the preview; nothing was changed, run it again")
+        apply_merge(s, again)
+    say(f"merged {plan.other['name']!r} into {plan.keep['name']!r} (#{plan.keep['id']})")
+
+
+@app.command("unmerge")
+def unmerge(
+    actor: Annotated[
+        str, typer.Argument(metavar="ID", help="Id the merged actor had (see 'actor history').")
+    ],
+) -> None:
+    """Undo a merge: the merged actor comes back with its id, uid, names and claims.
+
+    Example: tracker actor unmerge 7
+    """
+    from tracker.services.actors import unmerge_actor
 
     with session() as s:
-        kept = merge_actors(s, keep, other)
-        name, ident = kept.name, kept.id
-    say(f"merged {other!r} into {name!r} (#{ident})")
+        restored = unmerge_actor(s, actor)
+        name, ident = restored.name, restored.id
+    say(f"restored actor {name!r} (#{ident})")
+
+
+@app.command("delete")
+def delete(actor: ActorRef, yes: YesOption = False) -> None:
+    """Delete an actor that nothing refers to (else refused: merge it instead).
+
+    Example: tracker actor delete "Typo Corp" --yes
+    """
+    from tracker.services.actors import delete_actor, plan_delete
+
+    with session(write=False) as s:
+        plan = plan_delete(s, actor)
+    if not plan.refused:
+        confirm([f"deleting actor {plan.other['name']!r} (#{plan.other['id']})"], "Delete?", yes)
+    with session() as s:
+        ident = delete_actor(s, actor)
+    say(f"deleted actor #{ident}; 'tracker actor history {ident}' still shows it")
+
+
+@app.command("history")
+def history(actor: ActorRef, fmt: FormatOption = Format.table) -> None:
+    """Show every change to an actor, oldest first (merged and deleted actors too, by id).
+
+    Example: tracker actor history "Comment Crew"
+    """
+    from tracker.services.history import entity_history
+
+    with session(write=False) as s:
+        entries = entity_history(s, "actor", actor)
+    print_history(entries, fmt)

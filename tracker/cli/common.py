@@ -68,6 +68,26 @@ def open_db() -> Database:
     return open_database(_db_option["db"], notify=say)
 
 
+YesOption = Annotated[
+    bool, typer.Option("--yes", "-y", help="Make the change without asking (needed off a terminal).")
+]
+
+
+def confirm(preview: Sequence[str], question: str, yes: bool) -> None:
+    """Show what a change will do; on a terminal ask, elsewhere go on only with --yes."""
+    for line in preview:
+        say(line)
+    if yes:
+        return
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise typer.BadParameter(
+            "this change needs confirming: give --yes (nothing was changed)", param_hint="'--yes'"
+        )
+    if not typer.confirm(question, default=False, err=True):
+        say("nothing changed")
+        raise typer.Exit(1)
+
+
 def say(message: str) -> None:
     """A message for the person at the terminal: stderr, so stdout stays data."""
     typer.echo(message, err=True)

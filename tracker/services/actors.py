@@ -3,13 +3,13 @@
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker import vocab
 from tracker.errors import Conflict, InvalidInput, NotFound
 from tracker.models import Actor, ActorName, Appearance, Claim, ClaimSubject, Source
-from tracker.services import identity
+from tracker.services import identity, merging
 from tracker.services.common import notify, parse_id, record
 from tracker.text import clean_actor_name, clean_optional, name_key
 from tracker.vocab import ActorKind, reliability_grade
@@ -158,63 +158,49 @@ def edit_actor(
     return actor
 
 
-def merge_actors(session: Session, keep_ref: str, other_ref: str) -> Actor:
-    """Fold OTHER into KEEP: its names become aliases, its claims and subjects move over."""
+def plan_merge(session: Session, keep_ref: str, other_ref: str) -> merging.Plan:
+    """What folding OTHER into KEEP would change: see `merging`."""
     keep = resolve_actor(session, keep_ref)
     other = resolve_actor(session, other_ref)
     if keep.id == other.id:
         raise Conflict(f"cannot merge actor {keep.name!r} (#{keep.id}) into itself")
-    moved_names = [n.name for n in other.names]
-    by_claims = session.scalars(select(Claim.id).where(Claim.claimant_id == other.id)).all()
-    about_claims = session.scalars(
-        select(ClaimSubject.claim_id).where(ClaimSubject.actor_id == other.id)
-    ).all()
-    session.flush()
-    for claim_id in by_claims:
-        clash = session.scalar(
-            select(Claim.id).where(
-                Claim.claimant_id == keep.id,
-                Claim.text_hash
-                == select(Claim.text_hash).where(Claim.id == claim_id).scalar_subquery(),
-            )
-        )
-        if clash is not None:
-            raise Conflict(
-                f"cannot merge: claim #{claim_id} by {other.name!r} repeats claim #{clash} by "
-                f"{keep.name!r}; link them with 'repeats' or delete one first"
-            )
-    session.execute(
-        update(ActorName)
-        .where(ActorName.actor_id == other.id)
-        .values(actor_id=keep.id, is_primary=False)
-    )
-    session.execute(update(Claim).where(Claim.claimant_id == other.id).values(claimant_id=keep.id))
-    already = set(
-        session.scalars(select(ClaimSubject.claim_id).where(ClaimSubject.actor_id == keep.id))
-    )
-    session.execute(
-        ClaimSubject.__table__.delete().where(
-            ClaimSubject.actor_id == other.id, ClaimSubject.claim_id.in_(already)
-        )
-    )
-    session.execute(
-        update(ClaimSubject).where(ClaimSubject.actor_id == other.id).values(actor_id=keep.id)
-    )
-    session.execute(
-        update(Source).where(Source.publisher_id == other.id).values(publisher_id=keep.id)
-    )
-    summary = {"merged": {"id": other.id, "uid": other.uid, "name": other.name}}
-    for claim_id in by_claims:
-        record(session, "claim", claim_id, "edited", {"claimant": [other.name, keep.name]})
-    for claim_id in about_claims:
-        record(session, "claim", claim_id, "edited", {"about": [other.name, keep.name]})
-    other_id = other.id
-    session.expunge(other)
-    session.execute(Actor.__table__.delete().where(Actor.id == other_id))
-    session.expire_all()
-    record(session, "actor", keep.id, "merged", {**summary, "names": moved_names})
-    record(session, "actor", other_id, "merged-into", {"into": {"id": keep.id, "name": keep.name}})
+    return merging.plan_merge(session.connection(), "actor", keep.id, other.id)
+
+
+def merge_actors(session: Session, keep_ref: str, other_ref: str) -> Actor:
+    """Fold OTHER into KEEP: its names become aliases, its claims and subjects move over (each
+    keeping the name it was attributed under); `unmerge_actor` undoes it."""
+    plan = plan_merge(session, keep_ref, other_ref)
+    merging.apply_merge(session, plan)
+    assert plan.keep is not None
+    keep = session.get(Actor, plan.keep["id"])
+    assert keep is not None
     return keep
+
+
+def unmerge_actor(session: Session, ident: str) -> Actor:
+    """Restore an actor merged into another, with its id, uid, names and claims."""
+    number = parse_id(ident)
+    if number is None:
+        raise InvalidInput(
+            f"give the id of the merged actor (as 'actor history' shows it), not {ident!r}"
+        )
+    restored = merging.unmerge(session, "actor", number)
+    actor = session.get(Actor, restored["id"])
+    assert actor is not None
+    return actor
+
+
+def plan_delete(session: Session, ref: str) -> merging.Plan:
+    actor = resolve_actor(session, ref)
+    return merging.plan_delete(session.connection(), "actor", actor.id)
+
+
+def delete_actor(session: Session, ref: str) -> int:
+    """Delete an actor nothing refers to (its history stays); otherwise refused: merge it."""
+    plan = plan_delete(session, ref)
+    merging.apply_delete(session, plan)
+    return int(plan.other["id"])
 
 
 def list_actors(session: Session) -> list[dict[str, Any]]:
