@@ -385,7 +385,7 @@ def test_merge_moves_names_claims_and_sources(cli, seeded, panda, db_url) -> Non
         {"into": {"id": 3, "name": "PLA Unit 61398"}},
     )
     text = cli("claim", "history", str(panda["about"])).stdout
-    assert "edited by tester: about: 'Comment Panda' -> 'PLA Unit 61398'" in text
+    assert "edited by tester: about: Comment Panda -> PLA Unit 61398" in text
 
 
 def test_merge_refuses_to_give_one_claimant_the_same_claim_twice(cli, seeded, db_url) -> None:
