@@ -121,6 +121,8 @@ _LEGACY_LIST = re.compile(r"^(?P<field>.+)_(?P<side>added|removed)$")
 def describe(action: str, changes: Mapping[str, Any] | None) -> str:
     """One entry's changes in plain words, e.g. `verdict: none -> mostly-true; tags: +us-policy`."""
     changes = dict(changes or {})
+    if action == "rated":  # a rating without a reason or reviewer has nothing to say of them
+        changes = {k: v for k, v in changes.items() if v is not None}
     if changes.get("via") == "import":
         rest = {k: v for k, v in changes.items() if k not in ("via", "file")}
         return _join([f"imported from {_word(changes.get('file'))}", *_generic(rest)])
