@@ -269,7 +269,9 @@ def test_link_notes_show_in_the_dossier_and_the_history(cli, seeded, db_url) -> 
 def test_verdict_none_lists_unrated_claims(cli, seeded, db_url) -> None:
     cli("claim", "rate", "2", "true")
     with reopened(db_url) as s:
-        unrated = s.scalars(select(Claim.id).where(Claim.verdict.is_(None))).all()
+        unrated = s.scalars(
+            select(Claim.id).where(Claim.verdict.is_(None)).order_by(Claim.id)
+        ).all()
     assert unrated == [1, 3]
     assert listed(cli, "--verdict", "none") == [1, 3]
     assert listed(cli, "--verdict", "none", "--verdict", "true") == [1, 2, 3]
