@@ -182,17 +182,17 @@ def _fields(changes: dict[str, Any], *, legacy_pairs: bool) -> list[str]:
             clauses[key] = ("scalar", tuple(value))
         else:
             clauses[key] = ("other", value)
-    parts = []
-    for field, (kind, value) in clauses.items():
-        if kind == "scalar":
-            parts.append(f"{field}: {_word(value[0])} -> {_word(value[1])}")
-        elif kind == "list":
-            items = [f"+{_item(v)}" for v in value.get("added", [])]
-            items += [f"-{_item(v)}" for v in value.get("removed", [])]
-            parts.append(f"{field}: {', '.join(items)}")
-        else:
-            parts.append(f"{field}: {_word(value)}")
-    return parts
+    return [_clause(field, kind, value) for field, (kind, value) in clauses.items()]
+
+
+def _clause(field: str, kind: str, value: Any) -> str:
+    if kind == "scalar":
+        return f"{field}: {_word(value[0])} -> {_word(value[1])}"
+    if kind == "list":
+        items = [f"+{_item(v)}" for v in value.get("added", [])]
+        items += [f"-{_item(v)}" for v in value.get("removed", [])]
+        return f"{field}: {', '.join(items)}"
+    return f"{field}: {_word(value)}"
 
 
 def _generic(changes: Mapping[str, Any]) -> list[str]:
