@@ -343,9 +343,18 @@ def panda(cli, seeded) -> dict[str, int]:
 
 
 def test_merge_moves_names_claims_and_sources(cli, seeded, panda, db_url) -> None:
-    result = cli("actor", "merge", "APT1", "Comment Panda")
+    result = cli("actor", "merge", "APT1", "Comment Panda", "--yes")
     assert result.stdout == ""
-    assert result.stderr == "merged 'Comment Panda' into 'PLA Unit 61398' (#3)\n"
+    # What will change is shown first (and asked on a terminal).
+    assert result.stderr == (
+        "merging actor 'Comment Panda' (#6) into 'PLA Unit 61398' (#3):\n"
+        "  2 names, moved (they become aliases): 'Comment Panda', 'Byzantine Candor'\n"
+        "  1 claims it made, reassigned: #4\n"
+        "  1 sources it published, moved: #3\n"
+        "  1 claims about it, moved: claim #5\n"
+        "  1 claims about both: the second subject dropped: claim #6\n"
+        "merged 'Comment Panda' into 'PLA Unit 61398' (#3)\n"
+    )
     kept = actor_json(cli, "Byzantine Candor")
     assert kept["id"] == 3
     assert kept["name"] == "PLA Unit 61398"
@@ -394,14 +403,14 @@ def test_merge_moves_names_claims_and_sources(cli, seeded, panda, db_url) -> Non
         {"into": {"id": 3, "name": "PLA Unit 61398"}},
     )
     text = cli("claim", "history", str(panda["about"])).stdout
-    assert "edited by tester: about:" in text and "Comment Panda" in text
+    assert "edited by tester: about: +PLA Unit 61398, -Comment Panda" in text
 
 
 def test_merge_refuses_to_give_one_claimant_the_same_claim_twice(cli, seeded, db_url) -> None:
     # Creates actor #6 (it resembles Mandiant: --new says it is another actor).
     cli("claim", "add", MANDIANT_CLAIM, "--by", "Mandiant Intelligence", "--new")
     before = dump(db_url)
-    result = cli("actor", "merge", "Mandiant", "Mandiant Intelligence", ok=False)
+    result = cli("actor", "merge", "Mandiant", "Mandiant Intelligence", "--yes", ok=False)
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == (

@@ -279,30 +279,34 @@ def test_a_negative_list_limit_is_refused(cli, seeded) -> None:
 # --- edit: every change lands in the history -------------------------------------------------
 
 
+def _to(old: Any, new: Any) -> dict[str, Any]:
+    return {"from": old, "to": new}
+
+
 @pytest.mark.parametrize(
     ("args", "changes"),
     [
-        (["--text", "New words"], {"text": [MANDIANT_CLAIM, "New words"]}),
+        (["--text", "New words"], {"text": _to(MANDIANT_CLAIM, "New words")}),
         (
             ["--quote", "stole hundreds of terabytes"],
-            {"quote": [None, "stole hundreds of terabytes"]},
+            {"quote": _to(None, "stole hundreds of terabytes")},
         ),
-        (["-d", "2013-02"], {"stated": ["2013-02-19", "2013-02"]}),
-        (["--date", ""], {"stated": ["2013-02-19", None]}),
-        (["--note", "Check the annex"], {"note": [None, "Check the annex"]}),
-        (["--credibility", "2"], {"credibility": [None, 2]}),
-        (["--status", "in-progress"], {"status": ["unreviewed", "in-progress"]}),
-        (["--by", "China"], {"claimant": ["Mandiant", "China"]}),
-        (["--source", "Reuters wire"], {"sources_added": ["Reuters wire"]}),
+        (["-d", "2013-02"], {"stated": _to("2013-02-19", "2013-02")}),
+        (["--date", ""], {"stated": _to("2013-02-19", None)}),
+        (["--note", "Check the annex"], {"note": _to(None, "Check the annex")}),
+        (["--credibility", "2"], {"credibility": _to(None, 2)}),
+        (["--status", "in-progress"], {"status": _to("unreviewed", "in-progress")}),
+        (["--by", "China"], {"claimant": _to("Mandiant", "China")}),
+        (["--source", "Reuters wire"], {"sources": {"added": ["Reuters wire"]}}),
         (["--source", "2", "--source", "1"], {}),  # already there: nothing to record
-        (["--remove-source", APT1_REPORT], {"sources_removed": [APT1_REPORT]}),
-        (["--about", "China"], {"about_added": ["China"]}),
-        (["--remove-about", "APT1"], {"about_removed": ["PLA Unit 61398"]}),
-        (["--tag", "PLA"], {"tags_added": ["pla"]}),
-        (["--remove-tag", "Cyber Espionage"], {"tags_removed": ["cyber-espionage"]}),
+        (["--remove-source", APT1_REPORT], {"sources": {"removed": [APT1_REPORT]}}),
+        (["--about", "China"], {"about": {"added": ["China"]}}),
+        (["--remove-about", "APT1"], {"about": {"removed": ["PLA Unit 61398"]}}),
+        (["--tag", "PLA"], {"tags": {"added": ["pla"]}}),
+        (["--remove-tag", "Cyber Espionage"], {"tags": {"removed": ["cyber-espionage"]}}),
         (
             ["--date", "2013", "--tag", "a", "--tag", "b"],
-            {"stated": ["2013-02-19", "2013"], "tags_added": ["a", "b"]},
+            {"stated": _to("2013-02-19", "2013"), "tags": {"added": ["a", "b"]}},
         ),
     ],
     ids=lambda v: " ".join(v) if isinstance(v, list) else None,
@@ -311,11 +315,12 @@ def test_each_edit_is_recorded(cli, seeded, db_url, args, changes) -> None:
     before = dump(db_url)
     result = cli("claim", "edit", "1", *args)
     assert result.stdout == ""
-    assert result.stderr.splitlines()[-1] == "updated claim #1"
     entries = history(cli, 1)
     if not changes:
+        assert result.stderr.splitlines()[-1] == "claim #1: nothing to change"
         assert dump(db_url) == before
         return
+    assert result.stderr.splitlines()[-1] == "updated claim #1"
     assert [e["action"] for e in entries] == ["created", "linked", "edited"]
     assert entries[-1]["changes"] == changes
     assert entries[-1]["by"] == "tester"
@@ -328,20 +333,19 @@ def test_each_edit_is_recorded(cli, seeded, db_url, args, changes) -> None:
         "about": [actor["name"] for actor in shown["about"]],
     }
     for key, value in changes.items():
-        if key.endswith("_added"):
-            assert set(value) <= set(current[key.removesuffix("_added")])
-        elif key.endswith("_removed"):
-            assert not set(value) & set(current[key.removesuffix("_removed")])
+        if "from" in value:
+            assert current[key] == value["to"]
         else:
-            assert current[key] == value[1]
+            assert set(value.get("added", [])) <= set(current[key])
+            assert not set(value.get("removed", [])) & set(current[key])
 
 
 def test_edit_history_reads_as_before_and_after(cli, seeded) -> None:
     cli("claim", "edit", "1", "--date", "2013-02", "--status", "in-progress", "--tag", "pla")
     last = cli("claim", "history", "1").stdout.splitlines()[-1]
     assert last.endswith(
-        "edited by tester: stated: '2013-02-19' -> '2013-02'; "
-        "status: 'unreviewed' -> 'in-progress'; tags_added: ['pla']"
+        "edited by tester: stated: 2013-02-19 -> 2013-02; status: unreviewed -> in-progress; "
+        "tags: +pla"
     )
 
 
@@ -363,7 +367,7 @@ def test_clearing_quote_and_note(cli, seeded) -> None:
     cli("claim", "edit", "2", "--quote", "", "--note", "  ")
     shown = dossier(cli, 2)
     assert (shown["quote"], shown["note"]) == (None, None)
-    assert history(cli, 2)[-1]["changes"] == {"quote": [DONILON_QUOTE, None]}
+    assert history(cli, 2)[-1]["changes"] == {"quote": {"from": DONILON_QUOTE, "to": None}}
 
 
 # --- delete ---------------------------------------------------------------------------------
@@ -396,13 +400,14 @@ def test_delete_is_refused_while_linked_unless_forced(cli, seeded, db_url) -> No
     assert [e["action"] for e in entries] == ["created", "linked", "rated", "deleted"]
     final = entries[-1]["changes"]
     assert final["text"] == MANDIANT_CLAIM
-    assert final["links"] == [{"from": 3, "relation": "disputes", "to": 1}]
+    assert final["links"] == [{"from": 3, "relation": "disputes", "to": 1, "note": None}]
     assert [v["verdict"] for v in final["verdicts"]] == ["misleading"]
     assert history(cli, 3)[-1]["action"] == "unlinked"
     assert history(cli, 3)[-1]["changes"] == {
         "from": 3,
         "relation": "disputes",
         "to": 1,
+        "note": None,
         "reason": "deleted claim",
     }
     assert "deleted by tester: " + MANDIANT_CLAIM in cli("claim", "history", "1").stdout
@@ -455,7 +460,7 @@ def test_link_every_relation(cli, seeded, db_url, relation) -> None:
         link = s.scalar(select(Link).where(Link.from_id == 2))
         assert (link.relation, link.to_id, link.note) == (relation, 1, "see p. 3")
     database.close()
-    change = {"from": 2, "relation": relation, "to": 1}
+    change = {"from": 2, "relation": relation, "to": 1, "note": "see p. 3"}
     assert history(cli, 2)[-1] == {**history(cli, 2)[-1], "action": "linked", "changes": change}
     assert history(cli, 1)[-1]["changes"] == change
     assert dossier(cli, 2)["links_out"][0]["id"] == 1
@@ -484,7 +489,7 @@ def test_unlink(cli, seeded, db_url) -> None:
     with database.session(write=False) as s:
         assert s.scalars(select(Link)).all() == []
     database.close()
-    change = {"from": 3, "relation": "disputes", "to": 1}
+    change = {"from": 3, "relation": "disputes", "to": 1, "note": None}
     assert history(cli, 3)[-1] == {**history(cli, 3)[-1], "action": "unlinked", "changes": change}
     assert history(cli, 1)[-1]["action"] == "unlinked"
     assert "unlinked by tester: #3 disputes #1" in cli("claim", "history", "1").stdout
@@ -520,11 +525,12 @@ def test_rate_with_every_verdict(cli, seeded, verdict) -> None:
         "at": None,
     }
     assert shown["history"][-1]["changes"] == {
-        "verdict": [None, verdict],
+        "verdict": {"from": None, "to": verdict},
+        "status": {"from": "unreviewed", "to": "reviewed"},
         "reason": "Checked the video",
         "reviewer": "Desk B",
-        "status": ["unreviewed", "reviewed"],
     }
+    assert shown["history"][-1]["by"] == "Desk B"
     assert listed(cli, "--verdict", verdict) == [2]
 
 
@@ -533,7 +539,11 @@ def test_rerating_keeps_every_verdict(cli, seeded) -> None:
     cli("claim", "rate", "1", "false", "-n", "Retracted")
     entries = history(cli, 1)
     assert [e["action"] for e in entries] == ["created", "linked", "rated", "rated"]
-    assert entries[-1]["changes"] == {"verdict": ["true", "false"], "reason": "Retracted"}
+    assert entries[-1]["changes"] == {
+        "verdict": {"from": "true", "to": "false"},
+        "reason": "Retracted",
+        "reviewer": "tester",
+    }
     assert [v["verdict"] for v in dossier(cli, 1)["verdicts"]] == ["true", "false"]
 
 
@@ -551,7 +561,7 @@ def test_history_formats(cli, seeded) -> None:
     assert len(table) == 3
     assert table[0].endswith(f"created by tester: {MANDIANT_CLAIM}")
     assert table[1].endswith("linked by tester: #3 disputes #1")
-    assert table[2].endswith("edited by tester: note: None -> 'n'")
+    assert table[2].endswith("edited by tester: note: none -> n")
 
 
 def test_history_csv_changes_are_json(cli, seeded) -> None:

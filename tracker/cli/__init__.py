@@ -5,16 +5,15 @@ import os
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from tracker import __version__
 from tracker.cli import actor, claim, db, export, imports, report, source
-from tracker.cli.common import set_db
+from tracker.cli.common import DB_HELP, CommandGroup, set_db
 from tracker.cli.search import search
 from tracker.errors import EXIT_IOERR, TrackerError
 
 
-class _Root(TyperGroup):
+class _Root(CommandGroup):
     """Turns the tracker's own errors into one line on stderr and the exit code they carry;
     TRACKER_DEBUG=1 shows the traceback instead."""
 
@@ -71,7 +70,7 @@ def root(
             "--db",
             metavar="PATH|URL",
             envvar="TRACKER_DB",
-            help="Database file path or SQLAlchemy URL.",
+            help=DB_HELP,
             show_envvar=True,
         ),
     ] = None,

@@ -12,12 +12,11 @@ from tracker.cli.common import (
     emit_record,
     emit_rows,
     group,
-    print_history,
     say,
     session,
 )
-from tracker.errors import Conflict
 from tracker.cli.complete import actor_names
+from tracker.errors import Conflict
 from tracker.vocab import ActorKind
 
 app = group("Record and look up actors (who claims, who is blamed).")
@@ -164,7 +163,9 @@ def merge(
     with session() as s:
         again = plan_merge(s, keep, other)
         if not same_plan(plan, again):
-            raise Conflict("the actors changed since the preview; nothing was changed, run it again")
+            raise Conflict(
+                "the actors changed since the preview; nothing was changed, run it again"
+            )
         apply_merge(s, again)
     say(f"merged {plan.other['name']!r} into {plan.keep['name']!r} (#{plan.keep['id']})")
 
@@ -210,8 +211,9 @@ def history(actor: ActorRef, fmt: FormatOption = Format.table) -> None:
 
     Example: tracker actor history "Comment Crew"
     """
+    from tracker.cli.history import emit_history
     from tracker.services.history import entity_history
 
     with session(write=False) as s:
         entries = entity_history(s, "actor", actor)
-    print_history(entries, fmt)
+    emit_history(entries, fmt)

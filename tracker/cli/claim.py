@@ -1,7 +1,7 @@
 """tracker claim ...: record claims, link them, rate them, and read their dossiers."""
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,7 +17,12 @@ from tracker.cli.common import (
     session,
 )
 from tracker.cli.complete import actor_names, source_titles
+from tracker.cli.history import emit_history, history_lines
+from tracker.cli.options import COMBINING, claim_filters
 from tracker.vocab import Relation, Status, Verdict
+
+if TYPE_CHECKING:
+    from tracker.services.claim_report import ClaimFilter
 
 app = group("Record, link, rate and read claims.")
 
@@ -66,14 +71,62 @@ Note = Annotated[
 LIST_COLUMNS = ["id", "claimant", "text", "stated", "verdict", "status", "sources"]
 
 
+TextFile = Annotated[
+    str | None,
+    typer.Option(
+        "--text-file",
+        metavar="FILE",
+        help="Read the claim text from FILE (UTF-8; - for stdin).",
+    ),
+]
+
+
+def read_text(path: str) -> str:
+    """Text from a file, or stdin for `-`: UTF-8, a byte-order mark dropped, at most what a
+    claim's text may hold (a longer file is refused before it is read whole)."""
+    from tracker.errors import InvalidInput, StorageError
+    from tracker.text import MAX_TEXT
+
+    name = "stdin" if path == "-" else repr(path)
+    limit = 4 * MAX_TEXT + 3  # UTF-8 takes at most 4 bytes a character, plus a byte-order mark
+    try:
+        if path == "-":
+            stream = getattr(sys.stdin, "buffer", None)
+            data = stream.read(limit + 1) if stream else sys.stdin.read(limit + 1).encode()
+        else:
+            with open(path, "rb") as file:
+                data = file.read(limit + 1)
+    except OSError as exc:
+        raise StorageError(f"cannot read {name}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise InvalidInput(
+            f"{name} is over {limit:,} bytes: a claim's text is at most {MAX_TEXT:,} characters"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{name} is not UTF-8 text (byte {exc.start + 1})") from None
+
+
+def _text_given(text: str | None, text_file: str | None, hint: str) -> str | None:
+    """The text from TEXT (`-` reads stdin) or --text-file; giving both is a usage error."""
+    if text is not None and text_file is not None:
+        raise typer.BadParameter(f"give {hint} or --text-file, not both", param_hint=hint)
+    if text_file is not None:
+        return read_text(text_file)
+    return read_text("-") if text == "-" else text
+
+
 @app.command("add")
 def add(
     text: Annotated[
         str | None,
         typer.Argument(
-            metavar="TEXT", help="The claim, in your words. Prompted for on a terminal."
+            metavar="TEXT",
+            help="The claim, in your words; - reads it from stdin. Prompted for on a terminal.",
         ),
     ] = None,
+    text_file: TextFile = None,
     by: Annotated[
         str | None,
         typer.Option(
@@ -99,6 +152,7 @@ def add(
     """
     from tracker.services.claims import add_claim
 
+    text = _text_given(text, text_file, "TEXT")
     values: dict[str, Any] = {
         "text": text,
         "by": by,
@@ -137,56 +191,24 @@ def add(
     typer.echo(claim.id)
 
 
-def claim_filter(**kwargs: Any) -> Any:
-    from tracker.services.claim_report import ClaimFilter
+@app.command(
+    "list",
+    help=f"""List claims, filtered.
 
-    return ClaimFilter(
-        **{k: (v or ()) if k not in ("since", "until", "limit") else v for k, v in kwargs.items()}
-    )
+    {COMBINING}
 
-
-By = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--by", "-b", help="Claims made by this actor (repeatable).", autocompletion=actor_names
-    ),
-]
-VerdictFilter = Annotated[list[Verdict] | None, typer.Option("--verdict", help="Current verdict.")]
-StatusFilter = Annotated[list[Status] | None, typer.Option("--status", help="Workflow status.")]
-Since = Annotated[str | None, typer.Option(help="Stated on or after this (partial) date.")]
-Until = Annotated[str | None, typer.Option(help="Stated on or before this (partial) date.")]
-
-
-@app.command("list")
+    Example: tracker claim list --about China --since 2013-02 --verdict unverifiable
+    """,
+)
+@claim_filters
 def list_(
-    by: By = None,
-    about: About = None,
-    source: Sources = None,
-    tag: Tags = None,
-    verdict: VerdictFilter = None,
-    status: StatusFilter = None,
-    since: Since = None,
-    until: Until = None,
+    filters: "ClaimFilter",
     limit: Annotated[int | None, typer.Option(help="At most this many claims.")] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """List claims, filtered.
-
-    Example: tracker claim list --about China --since 2013-02 --verdict unverifiable
-    """
     from tracker.services.claim_report import COLUMNS, claim_rows
 
-    filters = claim_filter(
-        by=by,
-        about=about,
-        source=source,
-        tag=tag,
-        verdict=verdict,
-        status=status,
-        since=since,
-        until=until,
-        limit=limit,
-    )
+    filters.limit = limit
     with session(write=False) as s:
         columns = LIST_COLUMNS if fmt is Format.table else COLUMNS
         emit_rows(claim_rows(s, filters), columns, fmt)
@@ -225,10 +247,12 @@ def dossier_lines(d: dict[str, Any]) -> list[str]:
     for link in d["links_in"]:
         lines.append(
             f"  #{link['id']} ({link['claimant']}) {link['relation']} this: {link['text']}"
+            + _link_note(link)
         )
     for link in d["links_out"]:
         lines.append(
             f"  this {link['relation']} #{link['id']} ({link['claimant']}): {link['text']}"
+            + _link_note(link)
         )
     lines.append(heading("Verdicts"))
     if not d["verdicts"]:
@@ -242,26 +266,8 @@ def dossier_lines(d: dict[str, Any]) -> list[str]:
     return lines
 
 
-def history_lines(entries: list[dict[str, Any]]) -> list[str]:
-    lines = []
-    for e in entries:
-        who = f" by {e['by']}" if e["by"] else ""
-        changes = e["changes"]
-        if e["action"] in ("created", "deleted"):
-            detail = changes.get("text", "")
-        elif e["action"] in ("linked", "unlinked"):
-            detail = f"#{changes['from']} {changes['relation']} #{changes['to']}"
-        else:
-            detail = "; ".join(
-                f"{k}: {v[0]!r} -> {v[1]!r}"
-                if isinstance(v, list)
-                and len(v) == 2
-                and k not in ("sources_added", "about_added", "tags_added")
-                else f"{k}: {v}"
-                for k, v in changes.items()
-            )
-        lines.append(f"  {e['at'][:19]} {e['action']}{who}: {detail}")
-    return lines
+def _link_note(link: dict[str, Any]) -> str:
+    return f" — note: {link['note']}" if link["note"] else ""
 
 
 @app.command("show")
@@ -280,7 +286,10 @@ def show(claim: ClaimRef, fmt: FormatOption = Format.table) -> None:
 @app.command("edit")
 def edit(
     claim: ClaimRef,
-    text: Annotated[str | None, typer.Option(help="New claim text.")] = None,
+    text: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="New claim text; - reads it from stdin.")
+    ] = None,
+    text_file: TextFile = None,
     by: Annotated[
         str | None,
         typer.Option(
@@ -306,31 +315,36 @@ def edit(
 ) -> None:
     """Change a claim; every change is kept in its history ('' clears an optional field).
 
+    An edit that changes nothing says so and records nothing.
+
     Example: tracker claim edit 1 --source "Globe article" --tag cyber --status in-progress
     """
     from tracker.services.claims import edit_claim
     from tracker.services.identity import allow_new
 
+    text = _text_given(text, text_file, "'--text'")
     with session() as s:
         allow_new(s, new)
-        edit_claim(
+        ident, changes = edit_claim(
             s,
             claim,
-            text=text,
-            by=by,
-            quote=quote,
-            stated=date,
-            note=note,
-            credibility_grade=credibility,
-            status=status,
-            add_sources=source or [],
-            remove_sources=remove_source or [],
-            add_about=about or [],
-            remove_about=remove_about or [],
-            add_tags=tag or [],
-            remove_tags=remove_tag or [],
+            fields={
+                "text": text,
+                "claimant": by,
+                "quote": quote,
+                "stated": date,
+                "note": note,
+                "credibility": credibility,
+                "status": status,
+            },
+            add={"sources": source or [], "about": about or [], "tags": tag or []},
+            remove={
+                "sources": remove_source or [],
+                "about": remove_about or [],
+                "tags": remove_tag or [],
+            },
         )
-    say(f"updated claim #{claim.lstrip('#')}")
+    say(f"updated claim #{ident}" if changes else f"claim #{ident}: nothing to change")
 
 
 @app.command("delete")
@@ -402,7 +416,14 @@ def rate(
         typer.Option("--note", "-n", metavar="TEXT", help="Why: the reasoning or evidence."),
     ] = None,
     by: Annotated[
-        str | None, typer.Option("--by", "-b", metavar="ACTOR", help="Reviewer's name.")
+        str | None,
+        typer.Option(
+            "--by",
+            "-b",
+            metavar="NAME",
+            help="Reviewer's name (also the history's author); default: TRACKER_USER, else "
+            "your login name.",
+        ),
     ] = None,
 ) -> None:
     """Give a claim a verdict; earlier verdicts stay in its history.
@@ -426,8 +447,4 @@ def history(claim: ClaimRef, fmt: FormatOption = Format.table) -> None:
 
     with session(write=False) as s:
         entries = claim_history(s, claim)
-    if fmt is Format.table:
-        for line in history_lines(entries):
-            typer.echo(line)
-    else:
-        emit_rows(entries, ["at", "action", "by", "changes"], fmt)
+    emit_history(entries, fmt)

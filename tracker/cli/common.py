@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
+from typer.core import TyperGroup, TyperOption
 
 from tracker.errors import StorageError
 
@@ -24,9 +25,47 @@ if TYPE_CHECKING:
     from tracker.db import Database
 
 
+DB_HELP = "Database file path or SQLAlchemy URL."
+
+
+def _db_after_command(ctx: Any, param: Any, value: str | None) -> None:
+    # Parsed after `tracker --db`/TRACKER_DB has been applied, so the later one wins.
+    if value is not None:
+        set_db(value)
+
+
+class CommandGroup(TyperGroup):
+    """A group whose every command also takes `--db`, so it may follow the command as well as
+    precede it (`tracker claim list --db x.db`): one option added here, not in each command."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for command in self.commands.values():
+            _accept_db(command)
+
+    def add_command(self, cmd: Any, name: str | None = None) -> None:
+        super().add_command(cmd, name)
+        _accept_db(cmd)
+
+
+def _accept_db(command: Any) -> None:
+    if isinstance(command, TyperGroup) or any("--db" in p.opts for p in command.params):
+        return
+    command.params.append(
+        TyperOption(
+            param_decls=["--db"],
+            type=str,
+            metavar="PATH|URL",
+            expose_value=False,
+            callback=_db_after_command,
+            help=f"{DB_HELP[:-1]}; also accepted before the command, or from TRACKER_DB.",
+        )
+    )
+
+
 def group(help: str) -> typer.Typer:
     """A command group. Plain Click help and errors: rich stays unloaded unless a table needs it."""
-    return typer.Typer(no_args_is_help=True, rich_markup_mode=None, help=help)
+    return typer.Typer(cls=CommandGroup, no_args_is_help=True, rich_markup_mode=None, help=help)
 
 
 class Format(StrEnum):
@@ -69,7 +108,8 @@ def open_db() -> Database:
 
 
 YesOption = Annotated[
-    bool, typer.Option("--yes", "-y", help="Make the change without asking (needed off a terminal).")
+    bool,
+    typer.Option("--yes", "-y", help="Make the change without asking (needed off a terminal)."),
 ]
 
 

@@ -2,22 +2,15 @@
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracker.cli.claim import (
-    About,
-    By,
-    Since,
-    Sources,
-    StatusFilter,
-    Tags,
-    Until,
-    VerdictFilter,
-    claim_filter,
-)
 from tracker.cli.common import group, output_stream, say, session
+from tracker.cli.options import COMBINING, claim_filters
+
+if TYPE_CHECKING:
+    from tracker.services.claim_report import ClaimFilter
 
 app = group("Export claim reports (CSV, JSON, JSON Lines).")
 
@@ -28,7 +21,20 @@ class ExportFormat(StrEnum):
     jsonl = "jsonl"
 
 
-@app.command("claims")
+@app.command(
+    "claims",
+    help=f"""Export the claim report, one row per claim, with the same filters as `claim list`.
+
+    CSV is UTF-8 with a byte-order mark, so Excel and LibreOffice open it with the right
+    characters; cells starting with = + - @ or a tab/CR get a leading ' so no spreadsheet runs
+    them as formulas. --raw turns both off.
+
+    {COMBINING}
+
+    Example: tracker export claims -o claims.csv --about China
+    """,
+)
+@claim_filters
 def claims(
     output: Annotated[
         str, typer.Option("--output", "-o", metavar="FILE", help="File to write, or - for stdout.")
@@ -47,38 +53,12 @@ def claims(
             "raw values, ready for `tracker import claims`."
         ),
     ] = False,
-    by: By = None,
-    about: About = None,
-    source: Sources = None,
-    tag: Tags = None,
-    verdict: VerdictFilter = None,
-    status: StatusFilter = None,
-    since: Since = None,
-    until: Until = None,
+    filters: "ClaimFilter" = None,  # type: ignore[assignment]  # given by @claim_filters
 ) -> None:
-    """Export the claim report, one row per claim, with the same filters as `claim list`.
-
-    CSV is UTF-8 with a byte-order mark, so Excel and LibreOffice open it with the right
-    characters; cells starting with = + - @ or a tab/CR get a leading ' so no spreadsheet runs
-    them as formulas. --raw turns both off.
-
-    Example: tracker export claims -o claims.csv --about China
-    """
     from tracker.services import flat as flat_format
     from tracker.services.claim_report import COLUMNS, claim_rows
     from tracker.services.export import write_csv, write_json, write_jsonl
 
-    filters = claim_filter(
-        by=by,
-        about=about,
-        source=source,
-        tag=tag,
-        verdict=verdict,
-        status=status,
-        since=since,
-        until=until,
-        limit=None,
-    )
     with session(write=False) as s, output_stream(output) as out:
         if flat:
             # Raw by design: guards or a BOM would change the data on the way back in.

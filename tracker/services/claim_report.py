@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, String, and_, exists, func, select, type_coerce
+from sqlalchemy import Select, String, and_, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from tracker import vocab
@@ -45,15 +45,28 @@ COLUMNS = [
 BATCH = 1000
 
 
+# The value of `--verdict` that selects claims with no verdict yet.
+UNRATED = "none"
+
+
 @dataclass
 class ClaimFilter:
-    """The filters of `claim list` and `export claims`; references are resolved by `apply`."""
+    """The filters of `claim list` and `export claims`; references are resolved by `apply`.
+
+    A claim has one claimant, verdict and status, so several values of `by`, `verdict` or
+    `status` select claims matching any of them. `about`, `source` and `tag` select claims
+    matching all of theirs; `any_about`, `any_source` and `any_tag`, claims matching at least
+    one. Different filters combine with AND.
+    """
 
     by: Sequence[str] = ()
     about: Sequence[str] = ()
+    any_about: Sequence[str] = ()
     source: Sequence[str] = ()
+    any_source: Sequence[str] = ()
     tag: Sequence[str] = ()
-    verdict: Sequence[Verdict | str] = ()
+    any_tag: Sequence[str] = ()
+    verdict: Sequence[Verdict | str] = ()  # UNRATED ("none") selects claims not rated yet
     status: Sequence[Status | str] = ()
     since: str | None = None
     until: str | None = None
@@ -64,22 +77,27 @@ class ClaimFilter:
         if self.by:
             ids = [resolve_actor(session, ref).id for ref in self.by]
             query = query.where(Claim.claimant_id.in_(ids))
-        for ref in self.about:
-            actor_id = resolve_actor(session, ref).id
-            query = query.where(
-                exists().where(ClaimSubject.claim_id == Claim.id, ClaimSubject.actor_id == actor_id)
-            )
-        for ref in self.source:
-            source_id = resolve_source(session, ref).id
-            query = query.where(
-                exists().where(Appearance.claim_id == Claim.id, Appearance.source_id == source_id)
-            )
-        for raw in self.tag:
-            query = query.where(
-                exists().where(ClaimTag.claim_id == Claim.id, ClaimTag.tag == clean_tag(raw))
-            )
+        actors = [resolve_actor(session, ref).id for ref in self.about]
+        any_actor = [resolve_actor(session, ref).id for ref in self.any_about]
+        sources = [resolve_source(session, ref).id for ref in self.source]
+        any_source = [resolve_source(session, ref).id for ref in self.any_source]
+        tags = [clean_tag(raw) for raw in self.tag]
+        any_tag = [clean_tag(raw) for raw in self.any_tag]
+        for conditions in (
+            _having(ClaimSubject.claim_id, ClaimSubject.actor_id, actors, any_actor),
+            _having(Appearance.claim_id, Appearance.source_id, sources, any_source),
+            _having(ClaimTag.claim_id, ClaimTag.tag, tags, any_tag),
+        ):
+            if conditions:
+                query = query.where(*conditions)
         if self.verdict:
-            query = query.where(Claim.verdict.in_([vocab.verdict(v) for v in self.verdict]))
+            wanted = [vocab.verdict(v) for v in self.verdict if str(v).strip().lower() != UNRATED]
+            unrated = len(wanted) < len(self.verdict)
+            query = query.where(
+                or_(Claim.verdict.in_(wanted), Claim.verdict.is_(None))
+                if unrated
+                else Claim.verdict.in_(wanted)
+            )
         if self.status:
             query = query.where(Claim.status.in_([vocab.status(s) for s in self.status]))
         # A partial date stands for its whole period: keep claims whose period overlaps.
@@ -90,6 +108,15 @@ class ClaimFilter:
         if until:
             query = query.where(Claim.stated.is_not(None), Claim.stated <= period_end(until))
         return query
+
+
+def _having(owner: Any, column: Any, every: list[Any], some: list[Any]) -> list[Any]:
+    """Conditions on a claim's related rows: one with each value of `every` in `column`, and
+    one with any value of `some`."""
+    conditions = [exists().where(owner == Claim.id, column == value) for value in every]
+    if some:
+        conditions.append(exists().where(owner == Claim.id, column.in_(some)))
+    return conditions
 
 
 def claim_rows(session: Session, filters: ClaimFilter | None = None) -> Iterator[dict[str, Any]]:

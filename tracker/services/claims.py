@@ -1,7 +1,7 @@
 """Claims: recording, editing, linking, rating and deleting them, each change in the history."""
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -23,9 +23,10 @@ from tracker.models import (
 )
 from tracker.services import identity
 from tracker.services.actors import resolve_actor, resolve_actor_as
-from tracker.services.common import parse_id, record
+from tracker.services.common import parse_id
+from tracker.services.history import changed, current_user, diff, record
 from tracker.services.sources import citation_chain, resolve_source, source_brief
-from tracker.text import MAX_NAME, MAX_NOTE, MAX_TEXT, claim_key, clean, clean_optional, clean_tag
+from tracker.text import MAX_NOTE, MAX_TEXT, claim_key, clean, clean_optional, clean_tag
 from tracker.vocab import CREDIBILITY_MEANING, Relation, Status, Verdict
 
 
@@ -168,82 +169,101 @@ def snapshot(claim: Claim) -> dict[str, Any]:
     }
 
 
-def edit_claim(
-    session: Session,
-    ref: str,
-    *,
-    text: str | None = None,
-    by: str | None = None,
-    quote: str | None = None,
-    stated: str | None = None,
-    note: str | None = None,
-    credibility_grade: int | str | None = None,
-    status: Status | str | None = None,
-    add_sources: Sequence[str] = (),
-    remove_sources: Sequence[str] = (),
-    add_about: Sequence[str] = (),
-    remove_about: Sequence[str] = (),
-    add_tags: Sequence[str] = (),
-    remove_tags: Sequence[str] = (),
-) -> Claim:
-    """Change what is given; an empty string clears an optional field."""
-    claim = resolve_claim(session, ref)
-    new: dict[str, Any] = {}
-    if text is not None:
-        new["text"] = clean(text, "claim text", limit=MAX_TEXT)
-    if quote is not None:
-        new["quote"] = clean_optional(quote, "quote", limit=MAX_TEXT)
-    if stated is not None:
-        new["stated"] = parse_optional_date(stated, "date stated")
-    if note is not None:
-        new["note"] = clean_optional(note, "note", limit=MAX_NOTE)
-    if credibility_grade is not None:
-        new["credibility"] = vocab.credibility(credibility_grade)
-    if status is not None:
-        new["status"] = vocab.status(status)
-    claimant = resolve_actor(session, by, create=True) if by is not None else claim.claimant
-    # Checked before anything changes: the edit must not make a second copy of a claim.
-    digest = text_hash(new.get("text", claim.text))
-    if claimant.id != claim.claimant_id or digest != claim.text_hash:
-        _check_unique(session, claimant.id, digest, claim.id)
-    changes = {k: [getattr(claim, k), v] for k, v in new.items() if getattr(claim, k) != v}
-    for key, (_, value) in changes.items():
-        setattr(claim, key, value)
-    claim.text_hash = digest
-    if claimant.id != claim.claimant_id:
-        changes["claimant"] = [claim.claimant.name, claimant.name]
-        claim.claimant = claimant
-    if added := _add_sources(session, claim, add_sources):
-        changes["sources_added"] = added
-    for ref_ in remove_sources:
-        source = resolve_source(session, ref_)
+# How `claim edit` reads each scalar field: the value given -> the value stored ('' clears an
+# optional field). Adding a field to `claim edit` is one entry here (or in _LISTS).
+_SCALARS: dict[str, Callable[[Session, Any], Any]] = {
+    "text": lambda _s, v: clean(v, "claim text", limit=MAX_TEXT),
+    "claimant": lambda s, v: resolve_actor(s, v, create=True),
+    "quote": lambda _s, v: clean_optional(v, "quote", limit=MAX_TEXT),
+    "stated": lambda _s, v: parse_optional_date(v, "date stated"),
+    "note": lambda _s, v: clean_optional(v, "note", limit=MAX_NOTE),
+    "credibility": lambda _s, v: vocab.credibility(v),
+    "status": lambda _s, v: vocab.status(v),
+}
+
+
+def _remove_sources(session: Session, claim: Claim, refs: Iterable[str]) -> None:
+    for ref in refs:
+        source = resolve_source(session, ref)
         found = next((a for a in claim.appearances if a.source_id == source.id), None)
         if found is None:
             raise NotFound(f"claim #{claim.id} does not appear in source #{source.id}")
         claim.appearances.remove(found)
-        changes.setdefault("sources_removed", []).append(source.title)
-    if added := _add_subjects(session, claim, add_about):
-        changes["about_added"] = added
-    for ref_ in remove_about:
-        actor = resolve_actor(session, ref_)
+
+
+def _remove_subjects(session: Session, claim: Claim, refs: Iterable[str]) -> None:
+    for ref in refs:
+        actor = resolve_actor(session, ref)
         if actor not in claim.subjects:
             raise NotFound(f"claim #{claim.id} is not about {actor.name!r}")
         claim.subjects.remove(actor)
-        changes.setdefault("about_removed", []).append(actor.name)
-    if added := _add_tags(claim, add_tags):
-        changes["tags_added"] = added
-    for raw in remove_tags:
+
+
+def _remove_tags(_session: Session, claim: Claim, raws: Iterable[str]) -> None:
+    for raw in raws:
         tag = clean_tag(raw)
-        found_tag = next((t for t in claim.tags if t.tag == tag), None)
-        if found_tag is None:
+        found = next((t for t in claim.tags if t.tag == tag), None)
+        if found is None:
             raise NotFound(f"claim #{claim.id} has no tag {tag!r}")
-        claim.tags.remove(found_tag)
-        changes.setdefault("tags_removed", []).append(tag)
+        claim.tags.remove(found)
+
+
+_ListEdit = Callable[[Session, Claim, Iterable[str]], Any]
+# Each list field's (add, remove), both given the references as typed: adding a value already
+# there is skipped; removing one that is absent is an error.
+_LISTS: dict[str, tuple[_ListEdit, _ListEdit]] = {
+    "sources": (_add_sources, _remove_sources),
+    "about": (_add_subjects, _remove_subjects),
+    "tags": (lambda _s, claim, raws: _add_tags(claim, raws), _remove_tags),
+}
+EDITABLE = (*_SCALARS, *_LISTS)
+
+
+def _editable(claim: Claim) -> dict[str, Any]:
+    state = snapshot(claim)
+    return {key: state[key] for key in EDITABLE}
+
+
+def edit_claim(
+    session: Session,
+    ref: str,
+    *,
+    fields: Mapping[str, Any] | None = None,
+    add: Mapping[str, Sequence[str]] | None = None,
+    remove: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """Change a claim: `fields` sets scalars (see _SCALARS; None leaves one as it is), `add` and
+    `remove` change list fields (see _LISTS). Returns the claim's id and the changes recorded in
+    its history, in the history's format (tracker.services.history); an edit that changes
+    nothing records nothing and returns no changes.
+    """
+    fields = {k: v for k, v in (fields or {}).items() if v is not None}
+    add, remove = dict(add or {}), dict(remove or {})
+    unknown = (fields.keys() - _SCALARS.keys()) | ((add.keys() | remove.keys()) - _LISTS.keys())
+    if unknown:
+        raise ValueError(f"not editable claim fields: {', '.join(sorted(unknown))}")
+    claim = resolve_claim(session, ref)
+    new = {key: _SCALARS[key](session, value) for key, value in fields.items()}
+    # Checked before anything changes: the edit must not make a second copy of a claim.
+    claimant = new.get("claimant", claim.claimant)
+    digest = text_hash(new.get("text", claim.text))
+    if claimant.id != claim.claimant_id or digest != claim.text_hash:
+        _check_unique(session, claimant.id, digest, claim.id)
+    before = _editable(claim)
+    for key, value in new.items():
+        setattr(claim, key, value)
+    claim.text_hash = digest
+    for key, refs in add.items():
+        _LISTS[key][0](session, claim, refs)
+    for key, refs in remove.items():
+        _LISTS[key][1](session, claim, refs)
+    session.flush()
+    changes = diff(before, _editable(claim))
     if changes:
         claim.updated_at = now()
         session.flush()
         record(session, "claim", claim.id, "edited", changes)
-    return claim
+    return claim.id, changes
 
 
 def _links_of(session: Session, claim_id: int) -> list[Link]:
@@ -290,7 +310,12 @@ def delete_claim(session: Session, ref: str, *, force: bool = False) -> int:
 
 
 def _link_change(link: Link, reason: str | None = None) -> dict[str, Any]:
-    change: dict[str, Any] = {"from": link.from_id, "relation": link.relation, "to": link.to_id}
+    change: dict[str, Any] = {
+        "from": link.from_id,
+        "relation": link.relation,
+        "to": link.to_id,
+        "note": link.note,
+    }
     if reason:
         change["reason"] = reason
     return change
@@ -329,15 +354,16 @@ def link_claims(
 
 
 def unlink_claims(session: Session, ref: str, relation: Relation | str, other_ref: str) -> None:
+    relation = Relation(vocab.relation(relation))
     claim = resolve_claim(session, ref)
     other = resolve_claim(session, other_ref)
     link = session.scalar(
         select(Link).where(
-            Link.from_id == claim.id, Link.relation == str(relation), Link.to_id == other.id
+            Link.from_id == claim.id, Link.relation == relation.value, Link.to_id == other.id
         )
     )
     if link is None:
-        raise NotFound(f"there is no link #{claim.id} {relation} #{other.id}")
+        raise NotFound(f"there is no link #{claim.id} {relation.value} #{other.id}")
     change = _link_change(link)
     session.delete(link)
     record(session, "claim", claim.id, "unlinked", change)
@@ -352,28 +378,31 @@ def rate_claim(
     note: str | None = None,
     reviewer: str | None = None,
 ) -> VerdictEntry:
-    """Add a verdict; it becomes the claim's current one and the claim counts as reviewed."""
+    """Add a verdict; it becomes the claim's current one and the claim counts as reviewed.
+
+    The reviewer (also the history entry's author) is `reviewer`, else TRACKER_USER, else the
+    login name.
+    """
     verdict = Verdict(vocab.verdict(verdict))
     claim = resolve_claim(session, ref)
+    reviewer = current_user(reviewer)
     entry = VerdictEntry(
         claim_id=claim.id,
         verdict=verdict.value,
-        reviewer=clean_optional(reviewer, "reviewer", limit=MAX_NAME, multiline=False),
+        reviewer=reviewer,
         note=clean_optional(note, "note", limit=MAX_NOTE),
     )
     session.add(entry)
-    changes: dict[str, Any] = {"verdict": [claim.verdict, verdict.value]}
-    if entry.note:
-        changes["reason"] = entry.note
-    if entry.reviewer:
-        changes["reviewer"] = entry.reviewer
+    changes: dict[str, Any] = {"verdict": changed(claim.verdict, verdict.value)}
     if claim.status != Status.reviewed:
-        changes["status"] = [claim.status, Status.reviewed.value]
+        changes["status"] = changed(claim.status, Status.reviewed.value)
         claim.status = Status.reviewed.value
+    changes["reason"] = entry.note
+    changes["reviewer"] = reviewer
     claim.verdict = verdict.value
     claim.updated_at = now()
     session.flush()
-    record(session, "claim", claim.id, "rated", changes)
+    record(session, "claim", claim.id, "rated", changes, by=reviewer)
     return entry
 
 

@@ -1,43 +1,15 @@
-"""Helpers every service uses: the history record, user notes and id parsing."""
-
-import getpass
-import os
-from typing import Any
+"""Helpers every service uses: user notes and id parsing; the history record is re-exported
+from tracker.services.history, where its format is defined."""
 
 from sqlalchemy.orm import Session
 
-from tracker.models import HistoryEntry
+from tracker.services.history import current_user as current_user
+from tracker.services.history import record as record
 
 
 def notify(session: Session, message: str) -> None:
     """Queue a message for the user (the CLI prints these to stderr after the commit)."""
     session.info.setdefault("notes", []).append(message)
-
-
-def current_user() -> str | None:
-    """Who is making the change, for the history: TRACKER_USER, else the login name."""
-    try:
-        return os.environ.get("TRACKER_USER") or getpass.getuser()
-    except (KeyError, OSError):
-        return None
-
-
-def record(
-    session: Session,
-    entity: str,
-    entity_id: int,
-    action: str,
-    changes: dict[str, Any] | None = None,
-) -> None:
-    session.add(
-        HistoryEntry(
-            entity=entity,
-            entity_id=entity_id,
-            action=action,
-            changes=changes or {},
-            by=current_user(),
-        )
-    )
 
 
 def parse_id(ref: str | int) -> int | None:

@@ -1,0 +1,33 @@
+"""History as people read it: one line per change, for any kind of record (claims, actors,
+sources). The wording comes from tracker.services.history.describe, next to the format."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import typer
+
+from tracker.cli.common import Format, emit_rows
+
+COLUMNS = ["at", "action", "by", "changes"]
+
+
+def history_lines(entries: Iterable[Mapping[str, Any]]) -> list[str]:
+    """`  2026-11-26T15:44:32 edited by analyst: tags: +us-policy`, one per entry."""
+    from tracker.services.history import describe
+
+    lines = []
+    for entry in entries:
+        who = f" by {entry['by']}" if entry["by"] else ""
+        detail = describe(entry["action"], entry["changes"])
+        line = f"  {entry['at'][:19]} {entry['action']}{who}"
+        lines.append(f"{line}: {detail}" if detail else line)
+    return lines
+
+
+def emit_history(entries: list[dict[str, Any]], fmt: Format) -> None:
+    """Print history entries: sentences for people, the recorded changes as data for programs."""
+    if fmt is Format.table:
+        for line in history_lines(entries):
+            typer.echo(line)
+    else:
+        emit_rows(entries, COLUMNS, fmt)
