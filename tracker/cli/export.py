@@ -17,7 +17,7 @@ from tracker.cli.claim import (
     VerdictFilter,
     claim_filter,
 )
-from tracker.cli.common import group, output_stream, say, session
+from tracker.cli.common import group, guard_output, output_stream, say, session
 
 app = group("Export claim reports (CSV, JSON, JSON Lines).")
 
@@ -79,6 +79,7 @@ def claims(
         until=until,
         limit=None,
     )
+    guard_output(output)
     with session(write=False) as s, output_stream(output) as out:
         if flat:
             # Raw by design: guards or a BOM would change the data on the way back in.
@@ -110,7 +111,8 @@ def all_(
     from tracker.cli.common import open_db
     from tracker.services.dump import export_all
 
-    database = open_db()
+    guard_output(folder)
+    database = open_db(write=False)
     try:
         with database.connect() as conn:
             counts = export_all(conn, folder)
