@@ -141,6 +141,9 @@ def all_(
     """
     from tracker.services.dump import import_all
 
+    # Before opening: a new database must not be created only to refuse the folder.
+    if not folder.is_dir():
+        raise StorageError(f"cannot read {str(folder)!r}: no such folder")
     with session() as s:
         counts = import_all(s.connection(), folder)
     say(f"restored {sum(counts.values()):,} rows into {len(counts)} tables from {folder}")
