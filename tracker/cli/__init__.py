@@ -5,9 +5,11 @@ import os
 import sys
 from typing import Annotated, Any
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer._click.core import Command, Context
+from typer._click.exceptions import ClickException
+from typer._click.types import INT, IntRange
+from typer.core import TyperGroup, TyperOption
 
 from tracker import __version__
 from tracker.cli import actor, claim, db, export, imports, report, source
@@ -20,7 +22,7 @@ from tracker.errors import EXIT_DATAERR, EXIT_ERROR, EXIT_IOERR, TrackerError, U
 MAX_COUNT = 2**31 - 1
 
 
-class _BadArgument(click.ClickException):
+class _BadArgument(ClickException):
     exit_code = EXIT_DATAERR
 
 
@@ -42,10 +44,10 @@ def _printable(value: str) -> str:
     return repr(value.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
 
 
-def _bound_counts(command: click.Command) -> None:
+def _bound_counts(command: Command) -> None:
     for param in command.params:
-        if isinstance(param, click.Option) and param.type is click.INT:
-            param.type = click.IntRange(0, MAX_COUNT)
+        if isinstance(param, TyperOption) and param.type is INT:
+            param.type = IntRange(0, MAX_COUNT)
     for sub in getattr(command, "commands", {}).values():
         _bound_counts(sub)
 
@@ -58,7 +60,7 @@ class _Root(TyperGroup):
         super().__init__(*args, **kwargs)
         _bound_counts(self)
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         # Bytes that are not UTF-8 reach Python as lone surrogates, which no database can store.
         for position, arg in enumerate(args, 1):
             try:
@@ -69,11 +71,11 @@ class _Root(TyperGroup):
                 ) from None
         return super().parse_args(ctx, args)
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Context) -> Any:
         debug = bool(os.environ.get("TRACKER_DEBUG"))
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (typer.Exit, typer.Abort, ClickException):
             raise
         except TrackerError as exc:
             if debug:

@@ -1,0 +1,54 @@
+"""Helpers shared by test modules (import as `from helpers import ...`)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table in a stable order, read without changing anything."""
+    from sqlalchemy import select
+
+    from tracker.db import open_database
+    from tracker.models import Base
+
+    database = open_database(url, write=False)
+    try:
+        with database.connect() as conn:
+            return {
+                name: [tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
+                for name, t in Base.metadata.tables.items()
+            }
+    finally:
+        database.close()
+
+
+def run_tracker(
+    *args: str, env: dict[str, str] | None = None, as_nobody: bool = False, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    """The real `tracker` in a subprocess (for closed streams, other users, resource limits)."""
+    full_env = {**os.environ, **(env or {})}
+    full_env["PYTHONPATH"] = str(Path(__file__).parent.parent)
+    preexec = kwargs.pop("preexec_fn", None)
+    if as_nobody:
+        import pwd
+
+        nobody = pwd.getpwnam("nobody")
+
+        def preexec() -> None:  # type: ignore[no-redef]
+            os.setgroups([])
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+
+    return subprocess.run(
+        [sys.executable, "-m", "tracker", *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        preexec_fn=preexec,
+        timeout=60,
+        **kwargs,
+    )
