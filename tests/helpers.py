@@ -32,18 +32,13 @@ def run_tracker(
     full_env = {**os.environ, **(env or {})}
     full_env["PYTHONPATH"] = str(Path(__file__).parent.parent)
     preexec = kwargs.pop("preexec_fn", None)
+    command = [sys.executable, "-m", "tracker", *args]
     if as_nobody:
-        import pwd
-
-        nobody = pwd.getpwnam("nobody")
-
-        def preexec() -> None:  # type: ignore[no-redef]
-            os.setgroups([])
-            os.setgid(nobody.pw_gid)
-            os.setuid(nobody.pw_uid)
-
+        # The interpreter lives under /root, which nobody cannot read: start as root, load
+        # every module, then become nobody before the command runs.
+        command = [sys.executable, "-c", _AS_NOBODY, *args]
     return subprocess.run(
-        [sys.executable, "-m", "tracker", *args],
+        command,
         env=full_env,
         capture_output=True,
         text=True,
@@ -52,3 +47,23 @@ def run_tracker(
         timeout=60,
         **kwargs,
     )
+
+
+_AS_NOBODY = """
+import importlib, os, pkgutil, pwd, sys
+import sqlite3, csv, json, getpass, uuid, traceback, urllib.parse
+import sqlalchemy.dialects.sqlite, sqlalchemy.orm, sqlalchemy.sql.default_comparator
+import tracker, tracker.cli, tracker.services, tracker.migrations
+for package in (tracker, tracker.cli, tracker.services):
+    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+import rich.console, rich.table, platformdirs
+nobody = pwd.getpwnam("nobody")
+os.setgroups([])
+os.setgid(nobody.pw_gid)
+os.setuid(nobody.pw_uid)
+os.environ["HOME"] = "/nonexistent"
+sys.argv = ["tracker", *sys.argv[1:]]
+tracker.cli.main()
+"""

@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
 from tracker.errors import (
+    DamagedDatabase,
     DatabaseLocked,
     ReadOnlyDatabase,
     StorageError,
@@ -80,9 +81,16 @@ def _remember_secrets(raw: str) -> None:
             _remember(match.group(3))
 
 
+# Shorter ones would mask ordinary words in every message; URLs themselves are always masked
+# by hide_password(), whatever the length.
+MIN_REDACTED = 4
+
+
 def redact(text: str) -> str:
-    """`text` with every known secret replaced by ***."""
+    """`text` with every known secret (of MIN_REDACTED characters or more) replaced by ***."""
     for secret in sorted(_secrets, key=len, reverse=True):
+        if len(secret) < MIN_REDACTED:
+            continue
         text = text.replace(secret, MASK)
     return text
 
@@ -334,7 +342,8 @@ def open_database(
         if (found is None or not found.tables) and not write:
             raise StorageError(f"no database at {path} yet")
         revision = found.revision if found else None
-        _refuse_newer(revision)
+        if migrate:  # without, the caller only describes it (db status)
+            _refuse_newer(revision)
         upgrading = migrate and revision != HEAD_REVISION
         if (write or upgrading) and not _can_write(path):
             if upgrading and revision is not None:
@@ -355,7 +364,8 @@ def open_database(
                 _refuse_foreign(_pg_tables(conn), describe(url))
             has_data = revision in known_revisions() and _has_rows(conn)
         database.revision = revision
-        _refuse_newer(revision)
+        if migrate:
+            _refuse_newer(revision)
         if revision != HEAD_REVISION and migrate:
             if not write and revision is not None and notify:
                 notify("this command only reads, but the database must first be upgraded")
@@ -437,6 +447,11 @@ def _probe_file(path: Path) -> _Found | None:
                 ) from None
             continue
         except sqlite3.DatabaseError as exc:
+            if "malformed" in str(exc):
+                raise DamagedDatabase(
+                    f"the database is damaged ({exc}): {path}; `tracker db check` tells more, "
+                    "a backup restores it"
+                ) from None
             raise StorageError(
                 f"cannot open database {str(path)!r}: it is not a SQLite database ({exc})"
             ) from None

@@ -60,3 +60,7 @@ class ReadOnlyDatabase(StorageError):
 
 class OutputRefused(StorageError):
     """An output would overwrite the database or an input being read."""
+
+
+class DamagedDatabase(StorageError):
+    """The database file is corrupt: `db check` reports it as a failed check."""

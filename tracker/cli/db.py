@@ -41,13 +41,18 @@ def check(fmt: FormatOption = Format.table) -> None:
 
     Example: tracker db check
     """
+    from tracker.errors import DamagedDatabase
     from tracker.services.maintenance import check as run
 
-    database = open_db(write=False)
     try:
-        problems = run(database)
-    finally:
-        database.close()
+        database = open_db(write=False)
+    except DamagedDatabase as exc:
+        problems = [f"damaged: {exc}"]
+    else:
+        try:
+            problems = run(database)
+        finally:
+            database.close()
     emit_record({"ok": not problems, "problems": problems}, fmt, problems or ["ok"])
     if problems:
         raise typer.Exit(1)
