@@ -78,19 +78,19 @@ def _search_index_in_step(database: Database) -> bool:
     """FTS5's own comparison of the index with the claims. It is worded as an INSERT, which a
     read-only connection refuses: then it runs on an in-memory copy, so whoever runs the check
     gets the same answer."""
-    try:
-        with database.connect(write=not database.readonly) as conn:
-            conn.exec_driver_sql(FTS_CHECK)
-        return True
-    except ReadOnlyDatabase:
-        pass  # below
-    except TrackerError:
-        return False  # FTS5 reports a mismatch as a corrupt index
-    assert database.url.database
-    source = sqlite3.connect(f"{Path(database.url.database).as_uri()}?mode=ro", uri=True)
+    if not database.readonly:
+        try:
+            with database.connect(write=True) as conn:
+                conn.exec_driver_sql(FTS_CHECK)
+            return True
+        except ReadOnlyDatabase:
+            pass  # below
+        except TrackerError:
+            return False  # FTS5 reports a mismatch as a corrupt index
+    source = database.engine.raw_connection()
     copy = sqlite3.connect(":memory:")
     try:
-        source.backup(copy)
+        source.driver_connection.backup(copy)  # type: ignore[union-attr]
         copy.execute(FTS_CHECK)
         return True
     except sqlite3.DatabaseError:
