@@ -63,6 +63,8 @@ class _Root(TyperGroup):
     def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         # Bytes that are not UTF-8 reach Python as lone surrogates, which no database can store.
         for position, arg in enumerate(args, 1):
+            if "\x00" in arg:
+                raise _BadArgument(f"argument {position} contains a NUL character")
             try:
                 arg.encode("utf-8")
             except UnicodeEncodeError:
