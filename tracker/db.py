@@ -125,7 +125,7 @@ def resolve_url(db: str | None) -> URL:
             )
         if url.drivername in ("postgresql", "postgres"):
             url = url.set(drivername="postgresql+psycopg")
-        if backend == "sqlite" and url.database and url.database != ":memory:":
+        if backend == "sqlite" and url.database and url.database != ":memory:" and not url.query:
             return _file_url(url.database)
         return url
     return _file_url(db)
@@ -336,7 +336,8 @@ def open_database(
     """
     url = resolve_url(db if db is not None else os.environ.get(ENV_VAR))
     readonly: str | None = None
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+    if _is_file(url):
+        assert url.database
         path = Path(url.database)
         found = _probe_file(path)
         if (found is None or not found.tables) and not write:
@@ -392,6 +393,17 @@ def open_database(
         engine.dispose()
         raise
     return database
+
+
+def _is_file(url: URL) -> bool:
+    """A plain SQLite file (not memory, not a `file:` URI with its own options)."""
+    database = url.database
+    return (
+        url.get_backend_name() == "sqlite"
+        and bool(database)
+        and database != ":memory:"
+        and (not url.query)
+    )
 
 
 class _Found:

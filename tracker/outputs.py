@@ -52,7 +52,7 @@ def database_files(url: URL | None) -> list[tuple[str, Path]]:
         return []
     if url.database == ":memory:":
         return []
-    base = url.database
+    base = url.database.removeprefix("file:")
     return [(label, Path(base + suffix)) for suffix, label in SIDE_FILES.items()]
 
 
