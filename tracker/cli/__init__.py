@@ -63,8 +63,6 @@ class _Root(TyperGroup):
     def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         # Bytes that are not UTF-8 reach Python as lone surrogates, which no database can store.
         for position, arg in enumerate(args, 1):
-            if "\x00" in arg:
-                raise _BadArgument(f"argument {position} contains a NUL character")
             try:
                 arg.encode("utf-8")
             except UnicodeEncodeError:
@@ -94,10 +92,14 @@ class _Root(TyperGroup):
             typer.echo(f"Error: cannot read or write{where}: {reason}", err=True)
             raise typer.Exit(EXIT_IOERR) from None
         except Exception as exc:
-            # A bug, not a user's mistake: still one line (and no secret); the traceback on
-            # request.
             if debug:
                 _debug_traceback(exc)
+            if isinstance(exc, ValueError) and "null byte" in str(exc):
+                # A NUL in a file name given on the command line: no system call takes one.
+                typer.echo("Error: a file name contains a NUL character", err=True)
+                raise typer.Exit(EXIT_DATAERR) from None
+            # A bug, not a user's mistake: still one line (and no secret); the traceback on
+            # request.
             reason = _redact(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
             typer.echo(
                 f"Error: internal error ({type(exc).__name__}: {reason}); "
