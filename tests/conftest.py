@@ -94,6 +94,8 @@ def db_url(
     PostgreSQL database emptied. TRACKER_DB points at it."""
     if backend == "sqlite":
         url = str(tmp_path / "tracker.db")
+        # Created, as the PostgreSQL one is: commands that only read refuse a missing database.
+        open_database(url).close()
     else:
         url = request.getfixturevalue("postgres_url")
         _empty_postgres(url)

@@ -532,7 +532,7 @@ def test_database_path_is_a_folder(cli, tmp_path) -> None:
     result = cli("--db", str(folder), "actor", "add", "X", ok=False)
     assert result.exit_code == 74
     assert result.stdout == ""
-    assert result.stderr == f"Error: database error ({folder}): unable to open database file\n"
+    assert result.stderr == f"Error: cannot open database {str(folder)!r}: it is a folder\n"
     assert list(folder.iterdir()) == []
 
 
@@ -545,7 +545,10 @@ def test_database_file_is_not_a_database(cli, tmp_path, monkeypatch) -> None:
     result = cli("claim", "add", "X", "--by", "China", ok=False)
     assert result.exit_code == 74
     assert result.stdout == ""
-    assert result.stderr == f"Error: database error ({garbage}): file is not a database\n"
+    assert result.stderr == (
+        f"Error: cannot open database {str(garbage)!r}: it is not a SQLite database "
+        "(file is not a database)\n"
+    )
     assert garbage.read_bytes() == content
     assert not [p for p in tmp_path.glob("notes.db-*") if p.stat().st_size]
 
@@ -553,4 +556,4 @@ def test_database_file_is_not_a_database(cli, tmp_path, monkeypatch) -> None:
 def test_database_url_without_a_driver(cli) -> None:
     result = cli("--db", "nosuchdb://host/base", "actor", "list", ok=False)
     assert result.exit_code == 74
-    assert result.stderr == "Error: no database driver for 'nosuchdb'\n"
+    assert result.stderr.startswith("Error: unsupported database 'nosuchdb'")

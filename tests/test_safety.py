@@ -122,7 +122,7 @@ def test_read_only_database(cli, seeded, db_path, monkeypatch) -> None:
     assert "Mandiant" in cli("claim", "list").stdout  # reading works
     result = cli("claim", "add", "Blocked", "--by", "China", ok=False)
     assert result.exit_code == 74
-    assert result.stderr.startswith("Error: ") and "readonly" in result.stderr
+    assert result.stderr.startswith("Error: ") and "the database is read-only" in result.stderr
     assert len(result.stderr.splitlines()) == 1
     assert dump(open_database(str(db_path))) == before
 

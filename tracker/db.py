@@ -7,6 +7,7 @@ imported only when there is something to upgrade, so everyday commands stay fast
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -19,7 +20,14 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
-from tracker.errors import DatabaseLocked, StorageError, TrackerError
+from tracker.errors import (
+    DamagedDatabase,
+    DatabaseLocked,
+    ReadOnlyDatabase,
+    StorageError,
+    TrackerError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -36,20 +44,94 @@ def default_path() -> Path:
     return user_data_path("tracker", appauthor=False) / "tracker.db"
 
 
+# Query keys that carry a secret in a database URL. libpq's `password` and `sslpassword` (the
+# key file's passphrase); and, for other drivers, any key naming a password, secret or token.
+# Paths (`passfile`, `sslkey`, `sslcert`) are not secrets and stay visible.
+SECRET_QUERY_KEYS = ("password", "sslpassword")
+_SECRET_KEY_PARTS = ("password", "passwd", "pwd", "secret", "token")
+MASK = "***"
+# Every secret seen in a URL this process was given: whatever text leaves the program (an
+# error, a debug traceback) is passed through redact() first, so a driver or library that
+# echoes a connection string cannot leak one.
+_secrets: set[str] = set()
+_USERINFO = re.compile(r"(://[^/@:?#]*:)([^@/?#]*)(@)")
+_QUERY = re.compile(r"([?&;]([^=&;#]+)=)([^&;#]*)")
+
+
+def is_secret_key(key: str) -> bool:
+    key = key.lower()
+    return key in SECRET_QUERY_KEYS or any(part in key for part in _SECRET_KEY_PARTS)
+
+
+def _remember(secret: str | None) -> None:
+    if secret:
+        from urllib.parse import quote, unquote
+
+        _secrets.update({secret, quote(secret, safe=""), unquote(secret)} - {""})
+
+
+def _remember_secrets(raw: str) -> None:
+    """Collect the secrets of a URL as given, before any parsing that could fail on it."""
+    if "://" not in raw:
+        return
+    for match in _USERINFO.finditer(raw):
+        _remember(match.group(2))
+    for match in _QUERY.finditer(raw):
+        if is_secret_key(match.group(2)):
+            _remember(match.group(3))
+
+
+# Shorter ones would mask ordinary words in every message; URLs themselves are always masked
+# by hide_password(), whatever the length.
+MIN_REDACTED = 4
+
+
+def redact(text: str) -> str:
+    """`text` with every known secret (of MIN_REDACTED characters or more) replaced by ***."""
+    for secret in sorted(_secrets, key=len, reverse=True):
+        if len(secret) < MIN_REDACTED:
+            continue
+        text = text.replace(secret, MASK)
+    return text
+
+
 def resolve_url(db: str | None) -> URL:
     """A file path or any SQLAlchemy URL (--db, TRACKER_DB); by default, the user data folder."""
-    if not db:
+    if db is None:
         path = default_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         return URL.create("sqlite+pysqlite", database=str(path))
+    if not db.strip():
+        raise UsageError("the database is empty: give a file path or URL (--db, TRACKER_DB)")
+    if "\x00" in db:
+        raise UsageError("the database path contains a NUL character")
     if "://" in db:
+        _remember_secrets(db)
         try:
             url = make_url(db)
-        except ArgumentError:
+            url.port  # noqa: B018  (a port that is not a number fails only when read)
+        except (ArgumentError, ValueError):
             raise StorageError(f"cannot read database URL {hide_password(db)!r}") from None
+        for key, value in url.query.items():
+            if is_secret_key(key):
+                for item in (value,) if isinstance(value, str) else value:
+                    _remember(item)
+        _remember(url.password)  # type: ignore[arg-type]
+        backend = url.get_backend_name()
+        if backend not in ("sqlite", "postgresql", "postgres"):
+            raise StorageError(
+                f"unsupported database {backend!r} in {hide_password(url)!r}: tracker works "
+                "with SQLite (a file path) and PostgreSQL (postgresql+psycopg://...)"
+            )
         if url.drivername in ("postgresql", "postgres"):
             url = url.set(drivername="postgresql+psycopg")
+        if backend == "sqlite" and url.database and url.database != ":memory:" and not url.query:
+            return _file_url(url.database)
         return url
+    return _file_url(db)
+
+
+def _file_url(db: str) -> URL:
     path = Path(db).expanduser()
     if not path.parent.is_dir():
         raise StorageError(
@@ -59,12 +141,22 @@ def resolve_url(db: str | None) -> URL:
 
 
 def hide_password(url: str | URL) -> str:
+    """A URL fit to print: the password in the user-info and every secret query value masked."""
     if isinstance(url, str):
         try:
             url = make_url(url)
-        except ArgumentError:
-            return "<unreadable URL>"
-    return url.render_as_string(hide_password=True)
+        except (ArgumentError, ValueError):
+            masked = _USERINFO.sub(rf"\g<1>{MASK}\g<3>", url)
+            return redact(
+                _QUERY.sub(
+                    lambda m: m.group(1) + (MASK if is_secret_key(m.group(2)) else m.group(3)),
+                    masked,
+                )
+            )
+    if url.query:
+        query = {k: (MASK if is_secret_key(k) else v) for k, v in url.query.items()}
+        url = url.set(query=query)
+    return redact(url.render_as_string(hide_password=True))
 
 
 def describe(url: URL) -> str:
@@ -74,7 +166,7 @@ def describe(url: URL) -> str:
     return hide_password(url)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
     # pysqlite's own transaction handling defers BEGIN and never wraps DDL; take control of it
     # (SQLAlchemy's documented recipe) so that writes start with BEGIN IMMEDIATE, which takes the
     # write lock up front: look-up-then-insert cannot race another process, and a failed
@@ -87,8 +179,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         # No mmap_size: mapped pages count in the process's memory, and exporting a 1M-claim
         # database held 550 MB with a 1 GiB map (58 MB without) for a search gain of <1 ms.
-        if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            # A read-only file cannot change mode; reading it still works.
+        # WAL only when writing to a file known to be ours: switching mode rewrites the header.
+        if wal and cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             with suppress(sqlite3.OperationalError):
                 cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
@@ -115,11 +207,23 @@ def _configure_postgresql(engine: Engine) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 
-def make_engine(url: URL) -> Engine:
+def make_engine(url: URL, *, readonly: str | None = None) -> Engine:
+    """An engine for `url`. `readonly` ("ro" or "immutable") opens a SQLite file read-only,
+    so reading can never change its bytes or journal mode."""
     try:
         if url.get_backend_name() == "sqlite":
-            engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-            _configure_sqlite(engine)
+            timeout = BUSY_TIMEOUT_MS / 1000
+            if readonly and url.database:
+                uri = f"{Path(url.database).as_uri()}?{_READONLY_PARAMS[readonly]}"
+                engine = create_engine(
+                    url,
+                    creator=lambda: sqlite3.connect(
+                        uri, uri=True, timeout=timeout, check_same_thread=False
+                    ),
+                )
+            else:
+                engine = create_engine(url, connect_args={"timeout": timeout})
+            _configure_sqlite(engine, wal=not readonly)
             return engine
         engine = create_engine(url)
         if url.get_backend_name() == "postgresql":
@@ -135,26 +239,41 @@ def make_engine(url: URL) -> Engine:
         raise StorageError(f"missing database driver: {exc.name}") from None
 
 
-def translate(exc: DBAPIError, url: URL | None = None) -> TrackerError:
+_READONLY_PARAMS = {"ro": "mode=ro", "immutable": "mode=ro&immutable=1"}
+_READONLY_MARKERS = ("readonly database", "read-only", "read only")
+
+
+def translate(exc: DBAPIError, url: URL | None = None, *, write: bool = True) -> TrackerError:
     """Turn a driver error into one of ours, with no password and no SQL in the message."""
     message = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    message = redact(message)
     where = f" ({describe(url)})" if url is not None else ""
     if any(m in message for m in ("database is locked", "could not obtain lock", "lock timeout")):
         return DatabaseLocked(
             f"the database is busy: another process held its lock for over "
             f"{BUSY_TIMEOUT_MS // 1000} s{where}; nothing was changed, try again"
         )
+    if any(m in message.lower() for m in _READONLY_MARKERS):
+        return ReadOnlyDatabase(f"the database is read-only{where}; nothing was changed")
     if isinstance(exc, OperationalError) or "not a database" in message or "malformed" in message:
         return StorageError(f"database error{where}: {message}")
+    if not write:
+        return TrackerError(f"cannot read the database{where}: {message}")
     return TrackerError(f"database refused the change: {message}")
 
 
 class Database:
     """An opened database at the current schema; hands out sessions."""
 
-    def __init__(self, url: URL, engine: Engine) -> None:
+    def __init__(
+        self, url: URL, engine: Engine, *, revision: str | None = None, readonly: bool = False
+    ) -> None:
         self.url = url
         self.engine = engine
+        # The schema revision found when it was opened (HEAD_REVISION once upgraded).
+        self.revision = revision
+        # Opened read-only (a reading command): any write fails as ReadOnlyDatabase.
+        self.readonly = readonly
 
     @property
     def backend(self) -> str:
@@ -165,22 +284,30 @@ class Database:
         """One transaction: committed if the block ends normally, rolled back otherwise."""
         from sqlalchemy.orm import Session
 
+        self._check_writable(write)
         bind = self.engine if write else self.engine.execution_options(tracker_readonly=True)
         try:
             with Session(bind, expire_on_commit=False) as session, session.begin():
                 yield session
         except DBAPIError as exc:
-            raise translate(exc, self.url) from exc
+            raise translate(exc, self.url, write=write) from exc
 
     @contextmanager
     def connect(self, *, write: bool = False) -> Iterator[Connection]:
         """A Core connection inside one transaction, for bulk and read-heavy paths."""
+        self._check_writable(write)
         engine = self.engine if write else self.engine.execution_options(tracker_readonly=True)
         try:
             with engine.begin() as conn:
                 yield conn
         except DBAPIError as exc:
-            raise translate(exc, self.url) from exc
+            raise translate(exc, self.url, write=write) from exc
+
+    def _check_writable(self, write: bool) -> None:
+        if write and self.readonly:
+            raise ReadOnlyDatabase(
+                f"the database is read-only ({describe(self.url)}); nothing was changed"
+            )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -194,22 +321,55 @@ def open_database(
     db: str | None = None,
     *,
     migrate: bool = True,
+    write: bool = True,
     notify: Callable[[str], None] | None = None,
 ) -> Database:
     """Open the database named by `db` (or TRACKER_DB, or the default), upgrading it if needed.
 
-    Before an existing SQLite database with data is upgraded, a backup is written next to it
-    (and `notify` told where); it is removed once the upgrade has committed.
+    Only a tracker database, or a new or empty file, is opened: a file holding other tables is
+    refused untouched, as is a schema from a newer tracker. With `write=False` (a command that
+    only reads) a missing database is an error rather than created, and a SQLite file is opened
+    read-only so its bytes and journal mode stay as they are, unless its schema must be
+    upgraded first (`notify` is told). Before an existing SQLite database with data is upgraded,
+    a backup is written next to it (and `notify` told where); it is removed once the upgrade
+    has committed, or has rolled back.
     """
     url = resolve_url(db if db is not None else os.environ.get(ENV_VAR))
-    engine = make_engine(url)
-    database = Database(url, engine)
+    readonly: str | None = None
+    if _is_file(url):
+        assert url.database
+        path = Path(url.database)
+        found = _probe_file(path)
+        if (found is None or not found.tables) and not write:
+            raise StorageError(f"no database at {path} yet")
+        revision = found.revision if found else None
+        if migrate:  # without, the caller only describes it (db status)
+            _refuse_newer(revision)
+        upgrading = migrate and revision != HEAD_REVISION
+        if (write or upgrading) and not _can_write(path):
+            if upgrading and revision is not None:
+                raise ReadOnlyDatabase(
+                    f"the database needs a schema upgrade from {revision} to {HEAD_REVISION} "
+                    f"but is read-only ({path}); open it once where it can be written"
+                )
+            raise ReadOnlyDatabase(f"the database is read-only ({path}); nothing was changed")
+        if not write and not upgrading:
+            readonly = found.mode if found else "ro"
+    engine = make_engine(url, readonly=readonly)
+    database = Database(url, engine, readonly=readonly is not None)
     try:
         # A read transaction: a read-only file can still be opened and read.
         with engine.execution_options(tracker_readonly=True).connect() as conn:
             revision = stored_revision(conn)
-            has_data = revision is not None and _has_rows(conn)
+            if revision is None and database.backend != "sqlite":
+                _refuse_foreign(_pg_tables(conn), describe(url))
+            has_data = revision in known_revisions() and _has_rows(conn)
+        database.revision = revision
+        if migrate:
+            _refuse_newer(revision)
         if revision != HEAD_REVISION and migrate:
+            if not write and revision is not None and notify:
+                notify("this command only reads, but the database must first be upgraded")
             backup = None
             if has_data and database.backend == "sqlite" and url.database:
                 backup = _backup_before_upgrade(database, str(revision))
@@ -218,16 +378,147 @@ def open_database(
                         f"upgrading the schema from {revision} to {HEAD_REVISION}; "
                         f"a backup is at {backup} until it succeeds"
                     )
-            upgrade(database)
-            if backup is not None:
-                backup.unlink()
+            try:
+                upgrade(database)
+            finally:
+                # Committed, or rolled back whole: either way the copy is no longer needed,
+                # and retries must not pile full-size copies up.
+                if backup is not None:
+                    backup.unlink(missing_ok=True)
+            database.revision = HEAD_REVISION
     except DBAPIError as exc:
         engine.dispose()
-        raise translate(exc, url) from exc
+        raise translate(exc, url, write=write) from exc
     except TrackerError:
         engine.dispose()
         raise
     return database
+
+
+def _is_file(url: URL) -> bool:
+    """A plain SQLite file (not memory, not a `file:` URI with its own options)."""
+    database = url.database
+    return (
+        url.get_backend_name() == "sqlite"
+        and bool(database)
+        and database != ":memory:"
+        and (not url.query)
+    )
+
+
+class _Found:
+    """What a look at an existing SQLite file found, without changing it."""
+
+    def __init__(self, tables: list[str], revision: str | None, mode: str) -> None:
+        self.tables = tables
+        self.revision = revision
+        self.mode = mode  # how it can be opened read-only: "ro", or "immutable"
+
+
+def _probe_file(path: Path) -> _Found | None:
+    """None for a missing file; else its tables and revision, read with the standard library
+    in read-only mode (no journal change, nothing written to the file). Refuses a file that is
+    not a SQLite database or that holds another application's tables."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StorageError(f"cannot open database {str(path)!r}: {exc.strerror}") from None
+    if path.is_dir():
+        raise StorageError(f"cannot open database {str(path)!r}: it is a folder")
+    if info.st_size == 0:
+        return _Found([], None, "ro")
+    last: sqlite3.Error | None = None
+    # Read-only; "immutable" where SQLite cannot create the WAL index beside a WAL file (a
+    # read-only folder or mount).
+    for mode in ("ro", "immutable"):
+        try:
+            uri = f"{path.as_uri()}?{_READONLY_PARAMS[mode]}"
+            conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                tables = [
+                    name
+                    for (name,) in conn.execute(
+                        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid"
+                    )
+                    if not name.startswith("sqlite_")
+                ]
+                revision = None
+                if "alembic_version" in tables:
+                    row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+                    revision = row[0] if row else None
+            finally:
+                conn.close()
+        except sqlite3.OperationalError as exc:
+            last = exc
+            if "locked" in str(exc):
+                raise DatabaseLocked(
+                    f"the database is busy: another process held its lock for over "
+                    f"{BUSY_TIMEOUT_MS // 1000} s ({path}); try again"
+                ) from None
+            continue
+        except sqlite3.DatabaseError as exc:
+            if "malformed" in str(exc):
+                raise DamagedDatabase(
+                    f"the database is damaged ({exc}): {path}; `tracker db check` tells more, "
+                    "a backup restores it"
+                ) from None
+            raise StorageError(
+                f"cannot open database {str(path)!r}: it is not a SQLite database ({exc})"
+            ) from None
+        if "alembic_version" not in tables:
+            _refuse_foreign(tables, str(path))
+        return _Found(tables, revision, mode)
+    raise StorageError(f"cannot open database {str(path)!r}: {last}")
+
+
+def _refuse_foreign(tables: list[str], where: str) -> None:
+    """A database holding tables but no tracker schema belongs to someone else."""
+    if not tables or "alembic_version" in tables:
+        return
+    shown = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
+    raise StorageError(
+        f"not a tracker database: it holds tables {shown} ({where}); tracker only opens its "
+        "own databases, or a new or empty one"
+    )
+
+
+def _pg_tables(conn: Connection) -> list[str]:
+    rows = conn.exec_driver_sql(
+        "SELECT table_name FROM information_schema.tables"
+        " WHERE table_schema = current_schema() ORDER BY table_name"
+    )
+    return [name for (name,) in rows]
+
+
+def known_revisions() -> set[str]:
+    """Every revision this tracker can upgrade from: the migration files it ships."""
+    import tracker.migrations
+
+    folder = Path(tracker.migrations.__file__).parent / "versions"
+    names = {p.name.split("_", 1)[0] for p in folder.glob("*.py") if p.name[0].isdigit()}
+    return names | {HEAD_REVISION}
+
+
+def _refuse_newer(revision: str | None) -> None:
+    if revision is not None and revision not in known_revisions():
+        raise StorageError(newer_message(revision))
+
+
+def newer_message(revision: str) -> str:
+    return (
+        f"the database is at schema revision {revision!r}, which this tracker (revision "
+        f"{HEAD_REVISION}) does not know: it was written by a newer tracker. Upgrade tracker "
+        "and try again; nothing was changed"
+    )
+
+
+def _can_write(path: Path) -> bool:
+    """Whether this process may change the file (and create its journal beside it). access()
+    also answers False on a read-only mount."""
+    folder = os.access(path.parent, os.W_OK)
+    return folder and (not path.exists() or os.access(path, os.W_OK))
 
 
 def _has_rows(conn: Connection) -> bool:
@@ -239,8 +530,17 @@ def _backup_before_upgrade(database: Database, revision: str) -> Path:
     path = Path(database.url.database)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     target = path.with_name(f"{path.name}.before-{revision}-{stamp}.bak")
-    with database.engine.connect() as conn:
-        run_outside_transaction(conn, "VACUUM INTO ?", (str(target),))
+    try:
+        with database.engine.connect() as conn:
+            run_outside_transaction(conn, "VACUUM INTO ?", (str(target),))
+    except (sqlite3.Error, DBAPIError) as exc:
+        for leftover in (target, target.with_name(target.name + "-journal")):
+            leftover.unlink(missing_ok=True)
+        reason = exc.orig if isinstance(exc, DBAPIError) else exc
+        raise StorageError(
+            f"cannot write the backup {str(target)!r} taken before upgrading the schema "
+            f"({reason}); nothing was changed"
+        ) from None
     return target
 
 

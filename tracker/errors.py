@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 
 EXIT_ERROR = 1
+EXIT_USAGE = 2  # as Click's own usage errors
 EXIT_DATAERR = 65  # bad input data (BSD sysexits EX_DATAERR)
 EXIT_IOERR = 74  # EX_IOERR
 EXIT_LOCKED = 75  # EX_TEMPFAIL: the database is busy; trying again later may work
@@ -45,3 +46,21 @@ class StorageError(TrackerError):
 
 class DatabaseLocked(TrackerError):
     exit_code = EXIT_LOCKED
+
+
+class UsageError(TrackerError):
+    """The command line itself is wrong (an empty --db, say): as Click's usage errors."""
+
+    exit_code = EXIT_USAGE
+
+
+class ReadOnlyDatabase(StorageError):
+    """A change was asked of a database this process can only read."""
+
+
+class OutputRefused(StorageError):
+    """An output would overwrite the database or an input being read."""
+
+
+class DamagedDatabase(StorageError):
+    """The database file is corrupt: `db check` reports it as a failed check."""

@@ -20,6 +20,7 @@ from typer.core import TyperGroup, TyperOption
 from tracker.errors import StorageError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
     from sqlalchemy.orm import Session
 
     from tracker.db import Database
@@ -95,16 +96,40 @@ NewOption = Annotated[
 ]
 
 _db_option: dict[str, str | None] = {"db": None}
+# Standard streams that were closed when the program started (main() puts /dev/null in their
+# place so no file the program opens can take their descriptor): name -> True.
+closed_streams: dict[str, bool] = {}
 
 
 def set_db(value: str | None) -> None:
     _db_option["db"] = value
 
 
-def open_db() -> Database:
+def open_db(*, write: bool = True, migrate: bool = True) -> Database:
+    """The selected database. Commands that only read pass write=False: a missing database is
+    then an error rather than created, and a SQLite file is opened read-only."""
     from tracker.db import open_database
 
-    return open_database(_db_option["db"], notify=say)
+    return open_database(_db_option["db"], write=write, migrate=migrate, notify=say)
+
+
+def database_url() -> URL:
+    """The selected database's URL, without opening it."""
+    from tracker.db import ENV_VAR, resolve_url
+
+    db = _db_option["db"]
+    return resolve_url(db if db is not None else os.environ.get(ENV_VAR))
+
+
+def guard_output(
+    path: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = ()
+) -> None:
+    """Refuse (exit 74, nothing written) an output that is the selected database, one of the
+    files SQLite keeps beside it, or one of `inputs`; `-` is stdout and always allowed. Every
+    command that writes a file calls this before it opens anything."""
+    from tracker.outputs import refuse_overwrite
+
+    refuse_overwrite(path, database=database_url(), inputs=inputs)
 
 
 YesOption = Annotated[
@@ -136,7 +161,7 @@ def say(message: str) -> None:
 @contextmanager
 def session(*, write: bool = True) -> Iterator[Session]:
     """One transaction on the selected database; queued notes are printed once it commits."""
-    database = open_db()
+    database = open_db(write=write)
     try:
         with database.session(write=write) as s:
             yield s
@@ -148,14 +173,18 @@ def session(*, write: bool = True) -> Iterator[Session]:
 
 
 @contextmanager
-def output_stream(output: str) -> Iterator[TextIO]:
+def output_stream(output: str, *, inputs: Iterable[str] = ()) -> Iterator[TextIO]:
     """stdout for `-`; otherwise the named file, written aside and renamed into place only when
     complete, so a failed export never leaves half a file (devices and pipes are written as-is).
+    The file is never the database or one of `inputs` (guard_output).
     """
     if output == "-":
+        if sys.stdout is None or closed_streams.get("stdout"):
+            raise StorageError("cannot write to standard output: it is closed")
         yield sys.stdout
         sys.stdout.flush()
         return
+    guard_output(output, inputs=inputs)
     target = Path(output).expanduser()
     if not target.parent.is_dir():
         raise StorageError(f"cannot write {output!r}: folder {str(target.parent)!r} does not exist")

@@ -5,20 +5,29 @@ from typing import Annotated
 
 import typer
 
-from tracker.cli.common import Format, FormatOption, emit_record, group, open_db, say
+from tracker.cli.common import (
+    Format,
+    FormatOption,
+    emit_record,
+    group,
+    guard_output,
+    open_db,
+    say,
+)
 
-app = group("Database status, checks, upgrades and backups.")
+app = group("Database status, checks, upgrades, the search index and backups.")
 
 
 @app.command("status")
 def status(fmt: FormatOption = Format.table) -> None:
-    """Where the database is, its schema revision and what it holds.
+    """Where the database is, its schema revision and what it holds. A schema from an older or
+    newer tracker is described (revision found, what to do) and left as it is.
 
     Example: tracker db status
     """
     from tracker.services.maintenance import status as build
 
-    database = open_db()
+    database = open_db(write=False, migrate=False)
     try:
         emit_record(build(database), fmt)
     finally:
@@ -27,20 +36,45 @@ def status(fmt: FormatOption = Format.table) -> None:
 
 @app.command("check")
 def check(fmt: FormatOption = Format.table) -> None:
-    """Check integrity, foreign keys and the search index; exit 1 on any problem.
+    """Check integrity, foreign keys and the search index; exit 1 on any problem, a damaged
+    file included. Reads only: the answer is the same whoever runs it.
 
     Example: tracker db check
     """
+    from tracker.errors import DamagedDatabase
     from tracker.services.maintenance import check as run
 
-    database = open_db()
     try:
-        problems = run(database)
-    finally:
-        database.close()
+        database = open_db(write=False)
+    except DamagedDatabase as exc:
+        problems = [f"damaged: {exc}"]
+    else:
+        try:
+            problems = run(database)
+        finally:
+            database.close()
     emit_record({"ok": not problems, "problems": problems}, fmt, problems or ["ok"])
     if problems:
         raise typer.Exit(1)
+
+
+@app.command("reindex")
+def reindex() -> None:
+    """Rebuild the search index from the claims, as `tracker db check` may advise.
+
+    On SQLite this is FTS5's `rebuild`. On PostgreSQL the search column is generated from each
+    claim and always current, so this rebuilds its index (REINDEX INDEX ix_claim_search).
+
+    Example: tracker db reindex
+    """
+    from tracker.services.maintenance import reindex as run
+
+    database = open_db()
+    try:
+        done = run(database)
+    finally:
+        database.close()
+    say(done)
 
 
 @app.command("upgrade")
@@ -64,11 +98,14 @@ def backup(
 ) -> None:
     """Write a consistent copy of a SQLite database while it stays in use (VACUUM INTO).
 
+    A backup that fails (full disk, read-only folder, damaged database) removes what it wrote.
+
     Example: tracker db backup ~/tracker-2026-11-26.db
     """
     from tracker.services.maintenance import backup as run
 
-    database = open_db()
+    guard_output(path)
+    database = open_db(write=False)
     try:
         run(database, path)
     finally:

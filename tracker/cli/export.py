@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracker.cli.common import group, output_stream, say, session
+from tracker.cli.common import group, guard_output, output_stream, say, session
 from tracker.cli.options import COMBINING, claim_filters
 
 if TYPE_CHECKING:
@@ -59,6 +59,7 @@ def claims(
     from tracker.services.claim_report import COLUMNS, claim_rows
     from tracker.services.export import write_csv, write_json, write_jsonl
 
+    guard_output(output)
     with session(write=False) as s, output_stream(output) as out:
         if flat:
             # Raw by design: guards or a BOM would change the data on the way back in.
@@ -90,7 +91,8 @@ def all_(
     from tracker.cli.common import open_db
     from tracker.services.dump import export_all
 
-    database = open_db()
+    guard_output(folder)
+    database = open_db(write=False)
     try:
         with database.connect() as conn:
             counts = export_all(conn, folder)

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from tracker.cli.common import group, output_stream, say, session
+from tracker.cli.common import closed_streams, group, guard_output, output_stream, say, session
+from tracker.errors import StorageError
 
 app = group("Import claims in bulk (CSV, JSON Lines) or restore a database dump.")
 
@@ -76,13 +77,17 @@ def claims(
     name = "stdin" if file == "-" else file
     if file != "-" and not Path(file).is_file():
         raise typer.BadParameter(f"no such file: {file!r}", param_hint="FILE")
+    if file == "-" and (sys.stdin is None or closed_streams.get("stdin")):
+        raise StorageError("cannot read standard input: it is closed")
+    if skip_invalid:
+        guard_output(skip_invalid, inputs=[file])
     stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
     try:
         reader = Reader(stream, name, _format(file, fmt), ignore_extra=ignore_extra)
         total = Path(file).stat().st_size if file != "-" else None
         with _progress(total) as tick, session() as s:
             if skip_invalid:
-                with output_stream(skip_invalid) as rejects:
+                with output_stream(skip_invalid, inputs=[file]) as rejects:
                     report = import_flat(
                         s,
                         reader,
@@ -172,6 +177,9 @@ def all_(
     """
     from tracker.services.dump import import_all
 
+    # Before opening: a new database must not be created only to refuse the folder.
+    if not folder.is_dir():
+        raise StorageError(f"cannot read {str(folder)!r}: no such folder")
     with session() as s:
         counts = import_all(s.connection(), folder)
     say(f"restored {sum(counts.values()):,} rows into {len(counts)} tables from {folder}")

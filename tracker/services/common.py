@@ -17,4 +17,8 @@ def parse_id(ref: str | int) -> int | None:
     if isinstance(ref, int):
         return ref
     text = ref.strip().removeprefix("#")
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    # Beyond a 32-bit id nothing can match (PostgreSQL would refuse the comparison itself).
+    value = int(text)
+    return value if value <= 2**31 - 1 else None

@@ -8,6 +8,7 @@ every problem can be named with its file, line and column.
 
 import csv
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -135,23 +136,27 @@ class Reader:
                 ) from None
 
     def _check_header(self, header: list[str]) -> None:
+        # Linear in the number of columns, and each message names at most a few of them: a
+        # 100,000-column header is refused at once, in one short line.
         header = [h.strip() for h in header]
         if not any(header):
             raise self.fail("the header row is empty", 1)
-        duplicates = sorted({h for h in header if header.count(h) > 1})
+        counts = Counter(header)
+        duplicates = sorted(h for h, n in counts.items() if n > 1)
         if duplicates:
-            raise self.fail(f"the header repeats {', '.join(map(repr, duplicates))}", 1)
-        missing = [c for c in REQUIRED if c not in header]
+            raise self.fail(f"the header repeats {_few(duplicates)}", 1)
+        missing = [c for c in REQUIRED if c not in counts]
         if missing:
             raise self.fail(
                 f"the header lacks the required column {', '.join(map(repr, missing))} "
                 f"(columns: {', '.join(COLUMNS)})",
                 1,
             )
-        extra = [h for h in header if h not in COLUMNS]
+        known = set(COLUMNS)
+        extra = [h for h in header if h not in known]
         if extra and not self.ignore_extra:
             raise self.fail(
-                f"unknown column {', '.join(map(repr, extra))}; the flat format has "
+                f"unknown column {_few(extra)}; the flat format has "
                 f"{', '.join(COLUMNS)} (or pass --ignore-extra)",
                 1,
             )
@@ -203,6 +208,12 @@ class Reader:
                     {"__error__": f"is not valid JSON: {exc.msg} at column {exc.colno}"},
                 )
                 continue
+            except RecursionError:
+                yield self.line, {"__error__": "is not valid JSON: nested too deeply"}
+                continue
+            except ValueError as exc:  # an integer of thousands of digits
+                yield self.line, {"__error__": f"is not valid JSON: {exc}"}
+                continue
             if not isinstance(record, dict):
                 yield self.line, {"__error__": "is not a JSON object"}
                 continue
@@ -210,9 +221,40 @@ class Reader:
                 self.header = list(COLUMNS)
             unknown = [k for k in record if k not in COLUMNS]
             if unknown and not self.ignore_extra:
-                yield self.line, {"__error__": f"has unknown key {', '.join(map(repr, unknown))}"}
+                yield self.line, {"__error__": f"has unknown key {_few(unknown)}"}
+                continue
+            problem = _bad_value(record)
+            if problem:
+                yield self.line, {"__error__": problem}
                 continue
             yield self.line, record
+
+
+def _few(names: list[str], shown: int = 5) -> str:
+    """The first few names, quoted, and how many more: an error line stays short."""
+    listed = ", ".join(map(repr, (n[:100] for n in names[:shown])))
+    return listed + (f" and {len(names) - shown:,} more" if len(names) > shown else "")
+
+
+def _bad_value(record: dict[str, Any]) -> str | None:
+    """Why a JSON record cannot be a row, or None: every value must be text, a number, null or
+    a list of those, and text must be valid Unicode (a "\\ud800" escape decodes to a lone
+    surrogate that no database can store)."""
+    for key, value in record.items():
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, bool | dict | list):
+                kind = {bool: "a boolean", dict: "an object", list: "a nested list"}[type(item)]
+                return f"column {key!r} holds {kind}; the flat format takes text or numbers"
+            if isinstance(item, str):
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    return (
+                        f"column {key!r} holds an invalid character (a lone surrogate "
+                        f"\\u{ord(item[exc.start]):04x}); text must be valid Unicode"
+                    )
+    return None
 
 
 def _text(record: dict[str, Any], column: str) -> str | None:
