@@ -81,6 +81,8 @@ def claims(
         raise StorageError("cannot read standard input: it is closed")
     if skip_invalid:
         guard_output(skip_invalid, inputs=[file])
+    if report_names:
+        guard_output(report_names, inputs=[file, *([skip_invalid] if skip_invalid else [])])
     stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
     try:
         reader = Reader(stream, name, _format(file, fmt), ignore_extra=ignore_extra)
@@ -105,7 +107,7 @@ def claims(
                     strict_names=strict_names,
                 )
             if report_names:
-                with output_stream(report_names) as out:
+                with output_stream(report_names, inputs=[file]) as out:
                     _write_resemblances(report, out)
     finally:
         if stream is not sys.stdin.buffer:
