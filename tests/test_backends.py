@@ -167,7 +167,7 @@ def test_timestamps_are_utc_with_their_zone(cli) -> None:
 
 
 def test_counters_continue_after_a_restore(cli, seeded, tmp_path, monkeypatch, db_url) -> None:
-    cli("claim", "delete", str(seeded["donilon"]))
+    cli("claim", "delete", str(seeded["donilon"]), "--yes")
     cli("export", "all", str(tmp_path / "dump"))
     if "://" in db_url:
         from tests.conftest import _empty_postgres

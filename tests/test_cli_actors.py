@@ -353,7 +353,7 @@ def test_merge_moves_names_claims_and_sources(cli, seeded, panda, db_url) -> Non
         "  1 sources it published, moved: #3\n"
         "  1 claims about it, moved: claim #5\n"
         "  1 claims about both: the second subject dropped: claim #6\n"
-        "merged 'Comment Panda' into 'PLA Unit 61398' (#3)\n"
+        "merged 'Comment Panda' (#6) into 'PLA Unit 61398' (#3); 'tracker actor unmerge 6' undoes it\n"
     )
     kept = actor_json(cli, "Byzantine Candor")
     assert kept["id"] == 3

@@ -373,9 +373,17 @@ def test_clearing_quote_and_note(cli, seeded) -> None:
 # --- delete ---------------------------------------------------------------------------------
 
 
+def s_count(db_url: str) -> int:
+    database = open_database(db_url)
+    with database.session(write=False) as s:
+        n = len(s.scalars(select(Claim)).all())
+    database.close()
+    return n
+
+
 def test_delete_is_refused_while_linked_unless_forced(cli, seeded, db_url) -> None:
     before = dump(db_url)
-    refused = cli("claim", "delete", "1", ok=False)
+    refused = cli("claim", "delete", "1", "--yes", ok=False)
     assert refused.exit_code == 1
     assert refused.stderr == (
         "Error: claim #1 is linked from other claims (#3 disputes); unlink them or use --force\n"
@@ -383,9 +391,20 @@ def test_delete_is_refused_while_linked_unless_forced(cli, seeded, db_url) -> No
     assert dump(db_url) == before
     cli("claim", "rate", "1", "misleading", "--note", "overstated")
 
-    result = cli("claim", "delete", "1", "--force")
+    # Off a terminal it needs --yes, and changes nothing without it.
+    unconfirmed = cli("claim", "delete", "1", "--force", ok=False)
+    assert unconfirmed.exit_code == 2 and "--yes" in unconfirmed.stderr
+    assert s_count(db_url) == 3
+    result = cli("claim", "delete", "1", "--force", "--yes")
     assert result.stdout == ""
-    assert result.stderr == "deleted claim #1; 'tracker claim history 1' still shows it\n"
+    # What goes with it is shown first: the link it had, its verdict, its appearances.
+    assert result.stderr.splitlines() == [
+        f"deleting claim #1 by Mandiant: {MANDIANT_CLAIM[:80]}",
+        "  removes the link #3 disputes #1",
+        "  removes 1 verdict(s) (kept in its history)",
+        "  removes its 2 appearance(s) in sources",
+        "deleted claim #1; 'tracker claim history 1' still shows it",
+    ]
     database = open_database(db_url)
     with database.session(write=False) as s:
         assert s.get(Claim, 1) is None
@@ -424,15 +443,15 @@ def test_delete_is_refused_while_linked_unless_forced(cli, seeded, db_url) -> No
 
 
 def test_a_claim_that_only_links_out_can_be_deleted(cli, seeded) -> None:
-    cli("claim", "delete", "3")
+    cli("claim", "delete", "3", "--yes")
     assert dossier(cli, 1)["links_in"] == []
     assert listed(cli) == [1, 2]
 
 
 def test_deleted_ids_are_never_reused(cli, seeded) -> None:
-    cli("claim", "delete", "3")  # the newest claim
+    cli("claim", "delete", "3", "--yes")  # the newest claim
     assert add(cli, "Fresh claim", "--by", "China") == 4
-    cli("claim", "delete", "4")
+    cli("claim", "delete", "4", "--yes")
     assert add(cli, "Fresher claim", "--by", "China") == 5
     assert history(cli, 3)[-1]["action"] == "deleted"
     assert [e["action"] for e in history(cli, 4)] == ["created", "deleted"]
@@ -441,7 +460,7 @@ def test_deleted_ids_are_never_reused(cli, seeded) -> None:
 
 def test_history_of_a_deleted_claim_by_uid(cli, seeded) -> None:
     uid = dossier(cli, 3)["uid"]
-    cli("claim", "delete", "3")
+    cli("claim", "delete", "3", "--yes")
     result = cli("claim", "history", uid, "-f", "json", ok=False)
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == history(cli, 3)
@@ -493,7 +512,7 @@ def test_unlink(cli, seeded, db_url) -> None:
     assert history(cli, 3)[-1] == {**history(cli, 3)[-1], "action": "unlinked", "changes": change}
     assert history(cli, 1)[-1]["action"] == "unlinked"
     assert "unlinked by tester: #3 disputes #1" in cli("claim", "history", "1").stdout
-    cli("claim", "delete", "1")  # nothing links to it any more
+    cli("claim", "delete", "1", "--yes")  # nothing links to it any more
 
 
 @pytest.mark.parametrize(

@@ -201,7 +201,7 @@ def test_import_leaves_a_table_of_its_scratch_names_alone(cli, tmp_path, db_url)
 
 def test_dump_and_restore_gives_the_same_dump(cli, seeded, tmp_path, monkeypatch) -> None:
     cli("claim", "rate", str(seeded["denial"]), "false", "--note", "why")
-    cli("claim", "delete", str(seeded["donilon"]))
+    cli("claim", "delete", str(seeded["donilon"]), "--yes")
     first = tmp_path / "first"
     cli("export", "all", str(first))
     manifest = json.loads((first / "manifest.json").read_text())

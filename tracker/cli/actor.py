@@ -4,11 +4,11 @@ from typing import Annotated
 
 import typer
 
+from tracker.cli import records
 from tracker.cli.common import (
     Format,
     FormatOption,
     YesOption,
-    confirm,
     emit_record,
     emit_rows,
     group,
@@ -16,7 +16,6 @@ from tracker.cli.common import (
     session,
 )
 from tracker.cli.complete import actor_names
-from tracker.errors import Conflict
 from tracker.vocab import ActorKind
 
 app = group("Record and look up actors (who claims, who is blamed).")
@@ -149,25 +148,7 @@ def merge(
 
     Example: tracker actor merge APT1 "Comment Crew" --yes
     """
-    from tracker.services.actors import plan_merge
-    from tracker.services.merging import apply_merge, same_plan
-
-    with session(write=False) as s:
-        plan = plan_merge(s, keep, other)
-    if plan.refused:
-        raise Conflict(f"cannot merge: {plan.refused[0]}")
-    assert plan.keep is not None
-    what = f"actor {plan.other['name']!r} (#{plan.other['id']})"
-    into = f"{plan.keep['name']!r} (#{plan.keep['id']})"
-    confirm([f"merging {what} into {into}:", *plan.lines()], "Merge?", yes)
-    with session() as s:
-        again = plan_merge(s, keep, other)
-        if not same_plan(plan, again):
-            raise Conflict(
-                "the actors changed since the preview; nothing was changed, run it again"
-            )
-        apply_merge(s, again)
-    say(f"merged {plan.other['name']!r} into {plan.keep['name']!r} (#{plan.keep['id']})")
+    records.merge("actor", keep, other, yes)
 
 
 @app.command("unmerge")
@@ -180,12 +161,7 @@ def unmerge(
 
     Example: tracker actor unmerge 7
     """
-    from tracker.services.actors import unmerge_actor
-
-    with session() as s:
-        restored = unmerge_actor(s, actor)
-        name, ident = restored.name, restored.id
-    say(f"restored actor {name!r} (#{ident})")
+    records.unmerge("actor", actor)
 
 
 @app.command("delete")
@@ -194,15 +170,7 @@ def delete(actor: ActorRef, yes: YesOption = False) -> None:
 
     Example: tracker actor delete "Typo Corp" --yes
     """
-    from tracker.services.actors import delete_actor, plan_delete
-
-    with session(write=False) as s:
-        plan = plan_delete(s, actor)
-    if not plan.refused:
-        confirm([f"deleting actor {plan.other['name']!r} (#{plan.other['id']})"], "Delete?", yes)
-    with session() as s:
-        ident = delete_actor(s, actor)
-    say(f"deleted actor #{ident}; 'tracker actor history {ident}' still shows it")
+    records.delete("actor", actor, yes)
 
 
 @app.command("history")
@@ -211,9 +179,4 @@ def history(actor: ActorRef, fmt: FormatOption = Format.table) -> None:
 
     Example: tracker actor history "Comment Crew"
     """
-    from tracker.cli.history import emit_history
-    from tracker.services.history import entity_history
-
-    with session(write=False) as s:
-        entries = entity_history(s, "actor", actor)
-    emit_history(entries, fmt)
+    records.history("actor", actor, fmt)

@@ -9,6 +9,8 @@ from tracker.cli.common import (
     Format,
     FormatOption,
     NewOption,
+    YesOption,
+    confirm,
     emit_record,
     emit_rows,
     group,
@@ -351,13 +353,20 @@ def edit(
 def delete(
     claim: ClaimRef,
     force: Annotated[bool, typer.Option(help="Delete even if other claims link to it.")] = False,
+    yes: YesOption = False,
 ) -> None:
     """Delete a claim (its history is kept). Refused while other claims link to it.
 
-    Example: tracker claim delete 4 --force
-    """
-    from tracker.services.claims import delete_claim
+    Shows what goes with it (links, verdicts, appearances) and asks first; off a terminal,
+    give --yes.
 
+    Example: tracker claim delete 4 --force --yes
+    """
+    from tracker.services.claims import delete_claim, deletion_preview
+
+    with session(write=False) as s:
+        preview = deletion_preview(s, claim, force=force)
+    confirm(preview, "Delete?", yes)
     with session() as s:
         ident = delete_claim(s, claim, force=force)
     say(f"deleted claim #{ident}; 'tracker claim history {ident}' still shows it")

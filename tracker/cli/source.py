@@ -4,10 +4,12 @@ from typing import Annotated, Any
 
 import typer
 
+from tracker.cli import records
 from tracker.cli.common import (
     Format,
     FormatOption,
     NewOption,
+    YesOption,
     emit_record,
     emit_rows,
     group,
@@ -181,3 +183,60 @@ def edit(
             remove_cites=uncites or [],
         )
     say(f"updated source {found.title!r} (#{found.id})")
+
+
+@app.command("merge")
+def merge(
+    keep: Annotated[
+        str,
+        typer.Argument(metavar="KEEP", help="Source that stays.", autocompletion=source_titles),
+    ],
+    other: Annotated[
+        str,
+        typer.Argument(
+            metavar="OTHER",
+            help="Source folded into KEEP, then removed.",
+            autocompletion=source_titles,
+        ),
+    ],
+    yes: YesOption = False,
+) -> None:
+    """Fold OTHER into KEEP: its appearances and citations move over.
+
+    Shows what will change and asks first (off a terminal, give --yes);
+    'tracker source unmerge OTHER-ID' undoes it.
+
+    Example: tracker source merge 2 5 --yes
+    """
+    records.merge("source", keep, other, yes)
+
+
+@app.command("unmerge")
+def unmerge(
+    source: Annotated[
+        str, typer.Argument(metavar="ID", help="Id the merged source had (see 'source history').")
+    ],
+) -> None:
+    """Undo a merge: the merged source comes back with its id, uid, appearances and citations.
+
+    Example: tracker source unmerge 5
+    """
+    records.unmerge("source", source)
+
+
+@app.command("delete")
+def delete(source: SourceRef, yes: YesOption = False) -> None:
+    """Delete a source that no claim or source refers to (else refused: merge it instead).
+
+    Example: tracker source delete 5 --yes
+    """
+    records.delete("source", source, yes)
+
+
+@app.command("history")
+def history(source: SourceRef, fmt: FormatOption = Format.table) -> None:
+    """Show every change to a source, oldest first (merged and deleted sources too, by id).
+
+    Example: tracker source history 2
+    """
+    records.history("source", source, fmt)

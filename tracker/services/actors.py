@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker import vocab
-from tracker.errors import Conflict, InvalidInput, NotFound
+from tracker.errors import InvalidInput, NotFound
 from tracker.models import Actor, ActorName, Appearance, Claim, ClaimSubject, Source
-from tracker.services import identity, merging
+from tracker.services import identity
 from tracker.services.common import notify, parse_id, record
 from tracker.text import clean_actor_name, clean_optional, name_key
 from tracker.vocab import ActorKind, reliability_grade
@@ -156,51 +156,6 @@ def edit_actor(
         session.flush()
         record(session, "actor", actor.id, "edited", changes)
     return actor
-
-
-def plan_merge(session: Session, keep_ref: str, other_ref: str) -> merging.Plan:
-    """What folding OTHER into KEEP would change: see `merging`."""
-    keep = resolve_actor(session, keep_ref)
-    other = resolve_actor(session, other_ref)
-    if keep.id == other.id:
-        raise Conflict(f"cannot merge actor {keep.name!r} (#{keep.id}) into itself")
-    return merging.plan_merge(session.connection(), "actor", keep.id, other.id)
-
-
-def merge_actors(session: Session, keep_ref: str, other_ref: str) -> Actor:
-    """Fold OTHER into KEEP: its names become aliases, its claims and subjects move over (each
-    keeping the name it was attributed under); `unmerge_actor` undoes it."""
-    plan = plan_merge(session, keep_ref, other_ref)
-    merging.apply_merge(session, plan)
-    assert plan.keep is not None
-    keep = session.get(Actor, plan.keep["id"])
-    assert keep is not None
-    return keep
-
-
-def unmerge_actor(session: Session, ident: str) -> Actor:
-    """Restore an actor merged into another, with its id, uid, names and claims."""
-    number = parse_id(ident)
-    if number is None:
-        raise InvalidInput(
-            f"give the id of the merged actor (as 'actor history' shows it), not {ident!r}"
-        )
-    restored = merging.unmerge(session, "actor", number)
-    actor = session.get(Actor, restored["id"])
-    assert actor is not None
-    return actor
-
-
-def plan_delete(session: Session, ref: str) -> merging.Plan:
-    actor = resolve_actor(session, ref)
-    return merging.plan_delete(session.connection(), "actor", actor.id)
-
-
-def delete_actor(session: Session, ref: str) -> int:
-    """Delete an actor nothing refers to (its history stays); otherwise refused: merge it."""
-    plan = plan_delete(session, ref)
-    merging.apply_delete(session, plan)
-    return int(plan.other["id"])
 
 
 def list_actors(session: Session) -> list[dict[str, Any]]:

@@ -276,16 +276,27 @@ def _links_of(session: Session, claim_id: int) -> list[Link]:
     )
 
 
+def deletion_preview(session: Session, ref: str, *, force: bool = False) -> list[str]:
+    """What deleting the claim removes with it, one line each, for the user to see first
+    (refused as `delete_claim` would refuse it)."""
+    claim = resolve_claim(session, ref)
+    _refuse_if_linked(session, claim, force)
+    lines = [f"deleting claim #{claim.id} by {claim.claimant.name}: {claim.text[:80]}"]
+    for link in _links_of(session, claim.id):
+        lines.append(f"  removes the link #{link.from_id} {link.relation} #{link.to_id}")
+    verdicts = session.scalars(select(VerdictEntry.id).where(VerdictEntry.claim_id == claim.id))
+    if n := len(verdicts.all()):
+        lines.append(f"  removes {n} verdict(s) (kept in its history)")
+    if claim.appearances:
+        lines.append(f"  removes its {len(claim.appearances)} appearance(s) in sources")
+    return lines
+
+
 def delete_claim(session: Session, ref: str, *, force: bool = False) -> int:
     """Delete a claim; its snapshot stays in the history. Refused while others link to it."""
     claim = resolve_claim(session, ref)
+    _refuse_if_linked(session, claim, force)
     links = _links_of(session, claim.id)
-    incoming = [link for link in links if link.to_id == claim.id]
-    if incoming and not force:
-        listed = ", ".join(f"#{link.from_id} {link.relation}" for link in incoming)
-        raise Conflict(
-            f"claim #{claim.id} is linked from other claims ({listed}); unlink them or use --force"
-        )
     for link in links:
         other = link.from_id if link.to_id == claim.id else link.to_id
         record(session, "claim", other, "unlinked", _link_change(link, "deleted claim"))
@@ -307,6 +318,15 @@ def delete_claim(session: Session, ref: str, *, force: bool = False) -> int:
     session.flush()
     record(session, "claim", claim_id, "deleted", state)
     return claim_id
+
+
+def _refuse_if_linked(session: Session, claim: Claim, force: bool) -> None:
+    incoming = [link for link in _links_of(session, claim.id) if link.to_id == claim.id]
+    if incoming and not force:
+        listed = ", ".join(f"#{link.from_id} {link.relation}" for link in incoming)
+        raise Conflict(
+            f"claim #{claim.id} is linked from other claims ({listed}); unlink them or use --force"
+        )
 
 
 def _link_change(link: Link, reason: str | None = None) -> dict[str, Any]:

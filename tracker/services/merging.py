@@ -127,6 +127,67 @@ def _entity_table(entity: str) -> Table:
     return {"actor": Actor.__table__, "source": Source.__table__}[entity]
 
 
+LABELS = {"actor": "name", "source": "title"}  # the column a record is known by
+
+
+def resolve(session: Session, entity: str, ref: str) -> int:
+    """The id of the actor or source `ref` names (by the same rules as every command)."""
+    if entity == "actor":
+        from tracker.services.actors import resolve_actor
+
+        return resolve_actor(session, ref).id
+    from tracker.services.sources import resolve_source
+
+    return resolve_source(session, ref).id
+
+
+def plan_merge_refs(session: Session, entity: str, keep_ref: str, other_ref: str) -> Plan:
+    """What folding OTHER into KEEP would change (nothing is changed)."""
+    keep, other = resolve(session, entity, keep_ref), resolve(session, entity, other_ref)
+    if keep == other:
+        name = (
+            session.connection()
+            .execute(
+                select(_entity_table(entity).c[LABELS[entity]]).where(
+                    _entity_table(entity).c.id == keep
+                )
+            )
+            .scalar()
+        )
+        raise Conflict(f"cannot merge {entity} {name!r} (#{keep}) into itself")
+    return plan_merge(session.connection(), entity, keep, other)
+
+
+def merge(session: Session, entity: str, keep_ref: str, other_ref: str) -> Plan:
+    """Fold OTHER into KEEP; `unmerge` undoes it. Returns what was done."""
+    plan = plan_merge_refs(session, entity, keep_ref, other_ref)
+    apply_merge(session, plan)
+    return plan
+
+
+def plan_delete_ref(session: Session, entity: str, ref: str) -> Plan:
+    return plan_delete(session.connection(), entity, resolve(session, entity, ref))
+
+
+def delete_record(session: Session, entity: str, ref: str) -> int:
+    """Delete an actor or source nothing refers to (its history stays); else refused."""
+    plan = plan_delete_ref(session, entity, ref)
+    apply_delete(session, plan)
+    return int(plan.other["id"])
+
+
+def unmerge_ref(session: Session, entity: str, ref: str) -> dict[str, Any]:
+    from tracker.errors import InvalidInput
+    from tracker.services.common import parse_id
+
+    ident = parse_id(ref)
+    if ident is None:
+        raise InvalidInput(
+            f"give the id the merged {entity} had (as '{entity} history' shows it), not {ref!r}"
+        )
+    return unmerge(session, entity, ident)
+
+
 def plan_merge(conn: Connection, entity: str, keep_id: int, other_id: int) -> Plan:
     """Every row a merge of OTHER into KEEP would change or drop; `refused` says why it can't."""
     target = _entity_table(entity)
@@ -160,7 +221,7 @@ def plan_merge(conn: Connection, entity: str, keep_id: int, other_id: int) -> Pl
                         for key in keys[1:]
                         if all(r[c] == moved[c] for c in key)
                     )
-                    label = "name" if entity == "actor" else "title"
+                    label = LABELS[entity]
                     plan.refused.append(
                         f"{table.name} #{values['id']} by {plan.other[label]!r} repeats "
                         f"{table.name} #{twin} by {plan.keep[label]!r}; link them with 'repeats' "
@@ -225,7 +286,7 @@ def apply_merge(session: Session, plan: Plan) -> None:
         undo["names"] = [v["name"] for v, _ in plan.changed.get("actor_name", [])] + [
             v["name"] for v in plan.dropped.get("actor_name", [])
         ]
-    label = "name" if plan.entity == "actor" else "title"
+    label = LABELS[plan.entity]
     record(session, plan.entity, plan.keep["id"], "merged", undo)
     record(
         session,
