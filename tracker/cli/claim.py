@@ -216,14 +216,20 @@ def list_(
         emit_rows(claim_rows(s, filters), columns, fmt)
 
 
+def _named(actor: dict[str, Any]) -> str:
+    """`Lazarus Group (as "Guardians of Peace") (#5)`: the actor, and the alias the claim used."""
+    given = f' (as "{actor["as"]}")' if actor.get("as") else ""
+    return f"{actor['name']}{given} (#{actor['id']})"
+
+
 def dossier_lines(d: dict[str, Any]) -> list[str]:
     lines = [heading(f"Claim #{d['id']}") + f"  [{d['status']}; verdict: {d['verdict'] or 'none'}]"]
     lines.append(f"  {d['text']}")
     if d["quote"]:
         lines.append(f'  quote: "{d["quote"]}"')
-    lines.append(f"  claimant: {d['claimant']['name']} (#{d['claimant']['id']})")
+    lines.append(f"  claimant: {_named(d['claimant'])}")
     if d["about"]:
-        lines.append("  about: " + ", ".join(f"{a['name']} (#{a['id']})" for a in d["about"]))
+        lines.append("  about: " + ", ".join(_named(a) for a in d["about"]))
     for key in ("stated", "tags", "note"):
         if d[key]:
             lines.append(f"  {key}: {', '.join(d[key]) if isinstance(d[key], list) else d[key]}")

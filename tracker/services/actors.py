@@ -95,9 +95,14 @@ def add_actor(
     directory = identity.actors(session)
     directory.check_name(name, primary=True)
     directory.check_new(name, strict=True, new=new, explicit=True)
+    shared = sorted({a for alias in aliases for a in directory.check_name(alias, primary=False)})
     actor_id = directory.create(
         name, kind=kind, description=description, reliability=reliability, aliases=aliases
     )
+    if shared:
+        notify(
+            session, f"an alias is also one of actor {', '.join(shared)}: looking it up lists both"
+        )
     actor = session.get(Actor, actor_id)
     assert actor is not None
     return actor

@@ -511,13 +511,24 @@ def claim_dossier(session: Session, ref: str) -> dict[str, Any]:
     verdicts = session.scalars(
         select(VerdictEntry).where(VerdictEntry.claim_id == claim.id).order_by(VerdictEntry.id)
     ).all()
+    named_as = dict(
+        session.execute(
+            select(ClaimSubject.actor_id, ClaimSubject.as_name).where(
+                ClaimSubject.claim_id == claim.id, ClaimSubject.as_name.is_not(None)
+            )
+        ).all()
+    )
     return {
         "id": claim.id,
         "uid": claim.uid,
         "text": claim.text,
         "quote": claim.quote,
-        "claimant": {"id": claim.claimant.id, "name": claim.claimant.name},
-        "about": [{"id": a.id, "name": a.name} for a in claim.subjects],
+        "claimant": {
+            "id": claim.claimant.id,
+            "name": claim.claimant.name,
+            "as": claim.claimant_as,
+        },
+        "about": [{"id": a.id, "name": a.name, "as": named_as.get(a.id)} for a in claim.subjects],
         "stated": claim.stated,
         "tags": [t.tag for t in claim.tags],
         "credibility": claim.credibility,

@@ -209,7 +209,7 @@ class ActorDirectory(_Directory):
         labels = dict(
             self.conn.execute(
                 select(Actor.id, Actor.name).where(Actor.id.in_([f[0] for f in found]))
-            )
+            ).all()
         )
         return Ambiguous("actor name", name, [f"#{a} {labels.get(a, n)!r}" for a, n, _ in found])
 
