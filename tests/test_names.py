@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from helpers import dump, history_rows, reopened
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from tracker.models import Actor, ActorName, Claim, ClaimSubject, Source
-from tracker.text import split_list
+from tracker.text import name_key, split_list
 
 KNOWN = [
     ("Norse Corp", []),
@@ -376,3 +378,66 @@ def test_name_checks_read_like_the_readme(tmp_path: Path) -> None:
         "unmerge",
     ):
         assert phrase in readme, phrase
+
+
+_NAME_CHARS = st.sampled_from([*"ab Z;,\"'\\é\n", "\\;", ";;", "\\\\"])
+_NAMES = st.lists(_NAME_CHARS, min_size=1, max_size=8).map("".join)
+
+
+def _flat_export(url: str) -> bytes:
+    from tracker.db import open_database
+    from tracker.services import flat
+    from tracker.services.export import write_csv
+
+    database = open_database(url)
+    out = io.StringIO()
+    with database.session(write=False) as s:
+        write_csv(flat.flat_rows(s), out, flat.COLUMNS, safe=False)
+    database.close()
+    return out.getvalue().encode("utf-8")
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(claimant=_NAMES, subjects=st.lists(_NAMES, min_size=1, max_size=3), tag=_NAMES)
+def test_names_with_separators_survive_a_flat_round_trip(tmp_path_factory, claimant, subjects, tag):
+    """export --flat -> import -> export --flat gives the same bytes, whatever the names hold;
+    a name with a line break is refused whole (a name is one line), never half-stored."""
+    from tracker.db import open_database
+    from tracker.errors import InvalidInput
+    from tracker.services.claims import add_claim
+    from tracker.services.flat import Reader
+    from tracker.services.identity import allow_new
+    from tracker.services.importer import import_flat
+
+    folder = tmp_path_factory.mktemp("names")
+    first, second = str(folder / "a.db"), str(folder / "b.db")
+    database = open_database(first)
+    try:
+        with database.session() as s:
+            allow_new(s)
+            add_claim(
+                s,
+                'Line one\nline two; with, "quotes"',
+                by=claimant,
+                about=subjects,
+                tags=[tag],
+                quote="a\\b;c",
+            )
+    except InvalidInput as exc:
+        names = [claimant, *subjects, tag]
+        assert any("\n" in n or not n.strip() for n in names), exc
+        return
+    finally:
+        database.close()
+    exported = _flat_export(first)
+    database = open_database(second)
+    with database.session() as s:
+        allow_new(s)
+        import_flat(s, Reader(io.BytesIO(exported), "flat.csv", "csv"), name="flat.csv")
+    database.close()
+    assert _flat_export(second) == exported
+    row = next(csv.DictReader(io.StringIO(exported.decode("utf-8"))))
+    assert {name_key(n) for n in split_list(row["about"])} == {name_key(n) for n in subjects}
+    assert split_list(row["tags"]) == [" ".join(tag.split()).casefold().replace(" ", "-")]
