@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import bulk
+import names
 import startup
 from common import Options, Report, add_common_arguments
 
@@ -30,6 +31,7 @@ class Benchmark:
 BENCHMARKS = [
     Benchmark(startup.NAME, startup.DESCRIPTION, startup.add_arguments, startup.run),
     Benchmark(bulk.NAME, bulk.DESCRIPTION, bulk.add_arguments, bulk.run),
+    Benchmark(names.NAME, names.DESCRIPTION, names.add_arguments, names.run),
 ]
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -108,21 +107,35 @@ def numbers(name: str) -> list[str]:
 
 def edits(a: str, b: str, bound: int) -> int:
     """Optimal string alignment distance (insertions, deletions, substitutions, swaps), or
-    bound + 1 as soon as it must exceed `bound`."""
-    if abs(len(a) - len(b)) > bound:
-        return bound + 1
+    bound + 1 as soon as it must exceed `bound`. Only the diagonal band |i - j| <= bound is
+    computed: the cost grows with the length times the bound, not with the length squared."""
+    n, m = len(a), len(b)
+    over = bound + 1
+    if abs(n - m) > bound:
+        return over
     previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+    previous = [j if j <= bound else over for j in range(m + 1)]
+    for i in range(1, n + 1):
+        current = [over] * (m + 1)
+        current[0] = i if i <= bound else over
+        low, high = max(1, i - bound), min(m, i + bound)
+        ca = a[i - 1]
+        best = current[0]
+        for j in range(low, high + 1):
+            cb = b[j - 1]
+            value = previous[j - 1] + (ca != cb)
+            if previous[j] + 1 < value:
+                value = previous[j] + 1
+            if current[j - 1] + 1 < value:
+                value = current[j - 1] + 1
             if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        if min(current) > bound:
-            return bound + 1
+                value = min(value, previous2[j - 2] + 1)
+            current[j] = min(value, over)
+            best = min(best, current[j])
+        if best > bound:
+            return over
         previous2, previous = previous, current
-    return previous[-1]
+    return previous[m]
 
 
 def allowed_edits(loose: str) -> int:
@@ -149,6 +162,7 @@ class _Entry:
     loose: str
     words: frozenset[str]
     numbers: tuple[str, ...]
+    grams: frozenset[str]
 
 
 class SimilarityIndex:
@@ -169,11 +183,11 @@ class SimilarityIndex:
 
     def add(self, ident: int, name: str, label: str) -> None:
         loose = loose_key(name)
-        entry = _Entry(label, loose, words(name), tuple(numbers(name)))
+        entry = _Entry(label, loose, words(name), tuple(numbers(name)), frozenset(_grams(loose)))
         index = len(self._entries)
         self._entries.append((ident, entry))
         self._by_loose.setdefault(loose, []).append(index)
-        for gram in set(_grams(loose)):
+        for gram in entry.grams:
             self._by_gram.setdefault(gram, []).append(index)
         for word in entry.words:
             self._by_word.setdefault(word, []).append(index)
@@ -204,7 +218,7 @@ class SimilarityIndex:
 
         for index in self._by_loose.get(loose, ()):
             hit(index, 0, "the same but for punctuation, spacing or look-alike characters")
-        for index in self._typos(loose):
+        for index in self._typos(loose, mine):
             hit(index, 1, "a typo away")
         for index in self._word_subsets(words(name)):
             hit(index, 2, "the same words, fewer or more")
@@ -213,24 +227,29 @@ class SimilarityIndex:
         ranked = sorted(found.items(), key=lambda item: (item[1][0], item[1][1], item[0]))
         return [Similar(ident, label, reason) for ident, (_, label, reason) in ranked[:limit]]
 
-    def _typos(self, loose: str) -> set[int]:
+    def _typos(self, loose: str, mine_numbers: tuple[str, ...]) -> set[int]:
         k = allowed_edits(loose)
-        grams = _grams(loose)
+        grams = frozenset(_grams(loose))
         # q-gram lemma: an edit changes at most 3 trigrams (a swap of neighbours, 4), so within
-        # k edits two strings share at least len(grams) - 4k; every such string then holds one
-        # of our 4k + 1 rarest trigrams.
+        # k edits all but 4k of our trigrams are the other's too; every such string then holds
+        # one of our 4k + 1 rarest.
         need = len(grams) - 4 * k
-        rare = sorted(set(grams), key=lambda g: len(self._by_gram.get(g, ())))[: 4 * k + 1]
-        out = set()
-        mine = Counter(grams)
+        rare = sorted(grams, key=lambda g: len(self._by_gram.get(g, ())))[: 4 * k + 1]
+        out: set[int] = set()
+        tried: set[int] = set()
         for gram in rare:
             for index in self._by_gram.get(gram, ()):
-                if index in out:
+                if index in tried:
                     continue
-                other = self._entries[index][1].loose
-                if other == loose or abs(len(other) - len(loose)) > k:
-                    continue
-                if need > 0 and sum((mine & Counter(_grams(other))).values()) < need:
+                tried.add(index)
+                entry = self._entries[index][1]
+                other = entry.loose
+                if (
+                    other == loose
+                    or abs(len(other) - len(loose)) > k
+                    or entry.numbers != mine_numbers
+                    or len(grams & entry.grams) < need
+                ):
                     continue
                 if edits(loose, other, k) <= min(k, allowed_edits(other)) and (
                     difflib.SequenceMatcher(None, loose, other).ratio() >= TYPO_RATIO
