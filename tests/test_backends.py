@@ -8,8 +8,8 @@ import sys
 from datetime import UTC, datetime
 
 import pytest
+from helpers import Run
 
-from tests.conftest import Run
 from tracker.db import open_database
 from tracker.services.search import RANK_WINDOW, search_claims
 
@@ -170,9 +170,9 @@ def test_counters_continue_after_a_restore(cli, seeded, tmp_path, monkeypatch, d
     cli("claim", "delete", str(seeded["donilon"]), "--yes")
     cli("export", "all", str(tmp_path / "dump"))
     if "://" in db_url:
-        from tests.conftest import _empty_postgres
+        from helpers import empty_postgres
 
-        _empty_postgres(db_url)
+        empty_postgres(db_url)
     else:
         monkeypatch.setenv("TRACKER_DB", str(tmp_path / "restored.db"))
     cli("import", "all", str(tmp_path / "dump"))
@@ -195,12 +195,12 @@ def test_moving_between_sqlite_and_postgresql(cli, backend, tmp_path, request, m
     if backend != "sqlite":
         pytest.skip("starts from SQLite")
     pg = request.getfixturevalue("postgres_url")
-    from tests.conftest import _empty_postgres
+    from helpers import empty_postgres
 
     cli("claim", "rate", "3", "false", "--note", "checked")
     cli("export", "claims", "--flat", "-o", str(tmp_path / "sqlite.csv"))
     cli("export", "all", str(tmp_path / "from-sqlite"))
-    _empty_postgres(pg)
+    empty_postgres(pg)
     monkeypatch.setenv("TRACKER_DB", pg)
     cli("import", "all", str(tmp_path / "from-sqlite"))
     cli("export", "claims", "--flat", "-o", str(tmp_path / "pg.csv"))

@@ -7,9 +7,9 @@ import unicodedata
 from typing import Any
 
 import pytest
+from helpers import MANDIANT_CLAIM, Run, dump
 from sqlalchemy import select
 
-from tests.conftest import MANDIANT_CLAIM, Run, dump
 from tracker.db import open_database
 from tracker.models import Actor, ActorName, Claim, ClaimSubject, HistoryEntry, Source
 
@@ -247,7 +247,7 @@ def test_rename_keeps_the_old_name_as_an_alias(cli, seeded, db_url) -> None:
             ["Mandiant"],
         )
     claim = json.loads(cli("claim", "show", str(seeded["mandiant"]), "-f", "json").stdout)
-    assert claim["claimant"] == {"id": 1, "name": "Mandiant (Google Cloud)"}
+    assert claim["claimant"] == {"id": 1, "name": "Mandiant (Google Cloud)", "as": None}
     assert json.loads(cli("source", "show", "1", "-f", "json").stdout)["publisher"] == (
         "Mandiant (Google Cloud)"
     )

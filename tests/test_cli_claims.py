@@ -7,9 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-
-from tests.conftest import (
+from helpers import (
     APT1_REPORT,
     CHINA_DENIAL,
     DONILON_QUOTE,
@@ -21,6 +19,8 @@ from tests.conftest import (
     dump,
     record_seed,
 )
+from sqlalchemy import select
+
 from tracker.db import open_database
 from tracker.models import (
     Actor,

@@ -3,9 +3,9 @@ the error class carries (2 usage, 65 bad data, 1 unknown or conflicting, 74 unus
 nothing on stdout, and the database exactly as it was before."""
 
 import pytest
+from helpers import APT1_REPORT, MANDIANT_CLAIM, Run, dump
 from sqlalchemy import select
 
-from tests.conftest import APT1_REPORT, MANDIANT_CLAIM, Run, dump
 from tracker.db import open_database
 from tracker.models import Actor, ActorName, Source
 

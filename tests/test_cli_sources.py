@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 import pytest
+from helpers import APT1_REPORT, GLOBE_ARTICLE, GLOBE_URL, Run, dump
 from sqlalchemy import select
 
-from tests.conftest import APT1_REPORT, GLOBE_ARTICLE, GLOBE_URL, Run, dump
 from tracker.db import open_database
 from tracker.models import Actor, HistoryEntry, Source, SourceCitation
 

@@ -5,9 +5,9 @@ import sqlite3
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
+from helpers import dump
 from sqlalchemy import inspect, text
 
-from tests.conftest import dump
 from tracker.db import HEAD_REVISION, alembic_config, downgrade, open_database, upgrade
 from tracker.errors import StorageError
 

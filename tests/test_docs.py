@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import MANDIANT_CLAIM
+from helpers import MANDIANT_CLAIM
 
 ROOT = Path(__file__).parent.parent
 

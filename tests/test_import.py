@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import MANDIANT_CLAIM, Run, dump
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import MANDIANT_CLAIM, Run, dump
 from tracker.db import open_database
 from tracker.services.flat import COLUMNS
 

@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 import pexpect
-
-from tests.conftest import APT1_REPORT
+from helpers import APT1_REPORT
 
 TRACKER = str(Path(sys.executable).parent / "tracker")
 

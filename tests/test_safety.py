@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import MANDIANT_CLAIM, Run, dump, record_seed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import MANDIANT_CLAIM, Run, dump, record_seed
 from tracker.db import open_database
 
 TRACKER = str(Path(sys.executable).parent / "tracker")

@@ -6,9 +6,7 @@ import io
 import json
 
 import pytest
-from sqlalchemy import select
-
-from tests.conftest import (
+from helpers import (
     APT1_REPORT,
     CHINA_DENIAL,
     DONILON_QUOTE,
@@ -17,6 +15,8 @@ from tests.conftest import (
     MANDIANT_CLAIM,
     SEED,
 )
+from sqlalchemy import select
+
 from tracker.db import open_database
 from tracker.models import Actor, ActorName, Appearance, Claim, Link, Source
 

@@ -116,7 +116,7 @@ def resolve_url(db: str | None) -> URL:
             if is_secret_key(key):
                 for item in (value,) if isinstance(value, str) else value:
                     _remember(item)
-        _remember(url.password)  # type: ignore[arg-type]
+        _remember(url.password)
         backend = url.get_backend_name()
         if backend not in ("sqlite", "postgresql", "postgres"):
             raise StorageError(
@@ -143,10 +143,11 @@ def _file_url(db: str) -> URL:
 def hide_password(url: str | URL) -> str:
     """A URL fit to print: the password in the user-info and every secret query value masked."""
     if isinstance(url, str):
+        text = url
         try:
-            url = make_url(url)
+            url = make_url(text)
         except (ArgumentError, ValueError):
-            masked = _USERINFO.sub(rf"\g<1>{MASK}\g<3>", url)
+            masked = _USERINFO.sub(rf"\g<1>{MASK}\g<3>", text)
             return redact(
                 _QUERY.sub(
                     lambda m: m.group(1) + (MASK if is_secret_key(m.group(2)) else m.group(3)),

@@ -121,7 +121,8 @@ def claim_filter(**values: Any) -> "ClaimFilter":
     from tracker.services.claim_report import ClaimFilter
 
     scalars = ("since", "until", "limit")
-    return ClaimFilter(**{k: v if k in scalars else (v or ()) for k, v in values.items()})
+    given: dict[str, Any] = {k: v if k in scalars else (v or ()) for k, v in values.items()}
+    return ClaimFilter(**given)
 
 
 def claim_filters(command: Callable[..., None]) -> Callable[..., None]:

@@ -73,7 +73,7 @@ class ClaimFilter:
     limit: int | None = None
     where: list[Any] = field(default_factory=list, init=False)
 
-    def apply(self, session: Session, query: Select[Any]) -> Select[Any]:
+    def apply(self, session: Session, query: Any) -> Any:
         if self.by:
             ids = [resolve_actor(session, ref).id for ref in self.by]
             query = query.where(Claim.claimant_id.in_(ids))
@@ -159,7 +159,7 @@ def _timestamps(session: Session) -> list[Any]:
 def _iso(value: Any) -> str:
     """ISO 8601 in UTC, as datetime.isoformat() writes it, from a datetime or SQLite's text."""
     if value.__class__ is not str:
-        return value.isoformat()
+        return str(value.isoformat())
     text = value.replace(" ", "T", 1)
     return (text[:-7] if text.endswith(".000000") else text) + "+00:00"
 

@@ -25,7 +25,8 @@ def cell(value: Any, *, safe: bool) -> str:
     """One CSV cell. Called for every cell of an export: the common types are tested first."""
     kind = value.__class__
     if kind is str:
-        return "'" + value if safe and value[:1] in _FORMULA_FIRST else value
+        text: str = value
+        return "'" + text if safe and text[:1] in _FORMULA_FIRST else text
     if value is None:
         return ""
     if kind is int:
@@ -60,6 +61,7 @@ def write_csv(
     first = _FORMULA_FIRST if safe else frozenset()
     in_order: bool | None = None  # rows of one report share their keys: check the first
     for row in rows:
+        values: Iterable[Any]
         if in_order is None:
             in_order = list(row) == list(columns)
         values = row.values() if in_order else [row.get(c) for c in columns]

@@ -57,7 +57,8 @@ def policy_of(info: dict[str, Any]) -> NamePolicy:
     found = info.get("name_policy")
     if found is None:
         found = info["name_policy"] = NamePolicy.from_env()
-    return found  # type: ignore[no-any-return]
+    assert isinstance(found, NamePolicy)
+    return found
 
 
 def allow_new(session: Any, new: bool = True) -> None:

@@ -344,7 +344,7 @@ def _stager(conn: Connection) -> Callable[[str, list[tuple[Any, ...]]], None]:
     """Straight to the driver: staging is the hot loop, and these are our own scratch tables."""
     if conn.dialect.driver == "psycopg":
         # COPY, not INSERT: one stream per batch instead of a statement per row (5x faster).
-        raw = conn.connection.dbapi_connection
+        raw: Any = conn.connection.dbapi_connection  # psycopg's, with cursor().copy()
         assert raw is not None
         base_error = conn.dialect.loaded_dbapi.Error
 

@@ -124,7 +124,8 @@ def _describe(table: str, rows: list[dict[str, Any]], verb: str) -> str:
 
 
 def _entity_table(entity: str) -> Table:
-    return {"actor": Actor.__table__, "source": Source.__table__}[entity]
+    tables: dict[str, Any] = {"actor": Actor.__table__, "source": Source.__table__}
+    return tables[entity]  # type: ignore[no-any-return]
 
 
 LABELS = {"actor": "name", "source": "title"}  # the column a record is known by
@@ -222,6 +223,7 @@ def plan_merge(conn: Connection, entity: str, keep_id: int, other_id: int) -> Pl
                         if all(r[c] == moved[c] for c in key)
                     )
                     label = LABELS[entity]
+                    assert plan.keep is not None
                     plan.refused.append(
                         f"{table.name} #{values['id']} by {plan.other[label]!r} repeats "
                         f"{table.name} #{twin} by {plan.keep[label]!r}; link them with 'repeats' "
@@ -271,7 +273,7 @@ def apply_merge(session: Session, plan: Plan) -> None:
             )
     target = _entity_table(plan.entity)
     conn.execute(delete(target).where(target.c.id == plan.other["id"]))
-    undo = {
+    undo: dict[str, Any] = {
         "merged": plan.other,
         "changed": {
             name: [

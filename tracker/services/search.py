@@ -120,7 +120,7 @@ def search_claims(
         del row["considered"]
     if sqlite and hits:
         found = [int(row["id"]) for row in hits]
-        snippets = dict(
+        snippets: dict[int, str] = dict(
             session.execute(
                 text(_SQLITE_SNIPPETS.format(ids=",".join(map(str, found)))),
                 {"query": match, "low": min(found), "high": max(found)},

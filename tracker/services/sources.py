@@ -101,20 +101,21 @@ def add_source(
     """Add a source. A title that a source already has needs a URL of its own (or `new`); a
     title like a known one is refused with the candidates unless `new`."""
     title = clean_name(title, "source title")
-    values = {
+    url = _url(url)
+    values: dict[str, Any] = {
         "title": title,
         "kind": vocab.source_kind(kind),
         "authors": [clean_name(a, "author") for a in authors],
-        "url": _url(url),
+        "url": url,
         "published": parse_optional_date(published, "publication date"),
         "retrieved": parse_optional_date(retrieved, "retrieved date"),
         "reliability": reliability_grade(reliability),
     }
     identity.allow_new(session, new)
     directory = identity.sources(session)
-    if values["url"] is not None and directory.by_pair(title, values["url"]) is not None:
+    if url is not None and directory.by_pair(title, url) is not None:
         raise Conflict(f"a source titled {title!r} with this URL exists already")
-    directory.check_new_source(title, values["url"], strict=True, new=new, explicit=True)
+    directory.check_new_source(title, url, strict=True, new=new, explicit=True)
     source = _create(session, publisher=publisher, **values)
     cited = [found.id for ref in cites if (found := _cite(session, source, ref)) is not None]
     if cited:
