@@ -53,7 +53,9 @@ def check(database: Database) -> list[str]:
                 )
             except DBAPIError:
                 problems.append("search index is out of step with the claims: rebuild it")
-    return problems
+    from tracker.services.integrity import check_database  # every row against its rules
+
+    return problems + check_database(database)
 
 
 def backup(database: Database, path: Path) -> None:
