@@ -104,7 +104,8 @@ def all_(
     """Dump the whole database (every table, ids and history) as JSON Lines files.
 
     The dump is one consistent snapshot, safe to take while others write; it appears in DIR
-    only once complete. `tracker import all DIR` restores it into an empty database, SQLite or PostgreSQL.
+    only once complete. `tracker import all DIR` restores it into an empty database, SQLite or
+    PostgreSQL.
 
     Example: tracker export all backup-2026-11-26
     """
