@@ -99,10 +99,16 @@ while not os.path.exists(stop):
 """
 
 
+@pytest.mark.slow
 def test_dumps_taken_while_three_writers_add_claims_all_restore(
     cli, db_url: str, tmp_path: Path, fresh_db: Callable[[], str]
 ) -> None:
-    cli("claim", "add", "A first claim", "--by", "Mandiant")
+    # Enough rows that each dump takes a while: writers commit between its tables' reads.
+    rows = "".join(
+        f"Claim {n} of the backlog,Claimant {n % 500},Report {n % 300}\n" for n in range(3000)
+    )
+    (tmp_path / "backlog.csv").write_text("text,claimant,source\n" + rows)
+    cli("import", "claims", str(tmp_path / "backlog.csv"))
     stop = tmp_path / "stop"
     writers = [
         subprocess.Popen(
@@ -452,9 +458,12 @@ def test_db_check_on_sqlite_sees_what_postgresql_would_refuse(
     )
 
 
-def test_db_check_lists_the_first_fifty_problems_and_counts_the_rest(cli, db_url: str) -> None:
-    for n in range(60):
-        cli("claim", "add", f"Claim number {n}", "--by", "Mandiant")
+def test_db_check_lists_the_first_fifty_problems_and_counts_the_rest(
+    cli, db_url: str, tmp_path: Path
+) -> None:
+    rows = "".join(f"Claim number {n},Mandiant\n" for n in range(60))
+    (tmp_path / "claims.csv").write_text("text,claimant\n" + rows)
+    cli("import", "claims", str(tmp_path / "claims.csv"))
     _sql(db_url, "UPDATE claim SET status = 'bogus'")
     result = cli("db", "check", ok=False)
     lines = result.stdout.splitlines()
