@@ -48,6 +48,20 @@ def _line(field: str, limit: int = MAX_NAME) -> Parser:
     return lambda value: clean(value, field, limit=limit, multiline=False)
 
 
+def _printable(field: str) -> Parser:
+    """One line kept as given (history's `by` is the login or TRACKER_USER, never cleaned)."""
+
+    def check(value: str) -> str:
+        if bad := _CONTROL.search(value):
+            raise InvalidInput(f"{field} contains a control character (U+{ord(bad.group()):04X})")
+        return value
+
+    return check
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _date(field: str) -> Parser:
     return lambda value: parse_date(value, field)
 
@@ -120,7 +134,7 @@ VALUES: dict[str, dict[str, Parser]] = {
         "entity": _line("entity", 20),
         "action": _line("action", 20),
         "changes": _json_object,
-        "by": _line("by", 300),
+        "by": _printable("by"),
     },
 }
 
