@@ -476,3 +476,20 @@ def test_db_check_passes_on_the_seed_story(seeded: dict[str, int], cli) -> None:
     cli("claim", "rate", str(seeded["denial"]), "false", "--note", "why")
     cli("claim", "edit", str(seeded["mandiant"]), "--note", "checked")
     assert cli("db", "check").stdout.strip() == "ok"
+
+
+def test_export_all_removes_what_a_killed_dump_left_behind(
+    cli, db_url: str, tmp_path: Path
+) -> None:
+    cli("claim", "add", "A claim", "--by", "Mandiant")
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    stale = tmp_path / f".backup.{int(gone.stdout)}.partial"
+    stale.mkdir()
+    (stale / "claim.jsonl").write_text("half")
+    running = tmp_path / f".backup.{os.getppid()}.partial"  # a live process's dump in progress
+    running.mkdir()
+    cli("export", "all", str(tmp_path / "backup"))
+    assert not stale.exists() and running.is_dir()
+    assert json.loads((tmp_path / "backup" / "manifest.json").read_text())["tables"]["claim"] == 1

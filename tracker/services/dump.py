@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
@@ -91,8 +92,8 @@ def export_all(conn: Connection, folder: Path) -> dict[str, int]:
         raise StorageError(
             f"cannot write {str(folder)!r}: folder {str(folder.parent)!r} does not exist"
         )
+    _remove_abandoned(folder)
     work = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
-    shutil.rmtree(work, ignore_errors=True)  # left by a killed run that had our process id
     work.mkdir()
     try:
         counts = _write_tables(conn, work)
@@ -112,6 +113,23 @@ def export_all(conn: Connection, folder: Path) -> dict[str, int]:
         shutil.rmtree(work, ignore_errors=True)
         raise
     return counts
+
+
+def _remove_abandoned(folder: Path) -> None:
+    """Remove what killed dumps into `folder` left behind: their process is gone."""
+    for stale in folder.parent.glob(f".{glob_escape(folder.name)}.*.partial"):
+        pid = stale.name[len(folder.name) + 2 : -len(".partial")]
+        if not pid.isdigit():
+            continue
+        if int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+                continue  # still running: another dump in progress
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def _write_tables(conn: Connection, work: Path) -> dict[str, int]:
