@@ -234,7 +234,7 @@ def _start(soak_state: Soak, role: str) -> Running:
 # -- the checks at the end ------------------------------------------------------------------
 
 
-def verify(soak_state: Soak, fresh_database: Callable[[], str]) -> tuple[list[str], Counter[str]]:
+def verify(soak_state: Soak, fresh_database: Fresh) -> tuple[list[str], Counter[str]]:
     """Every loss found (sentences), and figures about what was checked."""
     from sqlalchemy import func, select
 
@@ -290,7 +290,9 @@ def verify(soak_state: Soak, fresh_database: Callable[[], str]) -> tuple[list[st
         if folder.exists():
             losses.append(f"a killed dump left {folder} behind")
     for dump in soak_state.dumps:
-        losses += _check_dump(dump, fresh_database())
+        url = fresh_database()
+        losses += _check_dump(dump, url)
+        fresh_database.drop(url)
         figures["dumps restored"] += 1
     check = run(["db", "check"], soak_state.url)
     if check.returncode != 0:
@@ -321,10 +323,20 @@ def _check_dump(dump: Dump, url: str) -> list[str]:
 # -- databases -------------------------------------------------------------------------------
 
 
+class Fresh:
+    """Fresh databases on the backend: SQLite files in the work folder, or PostgreSQL databases
+    made on the given server; `drop` removes one once checked, the rest go at the end."""
+
+    def __init__(self, new: Callable[[], str], drop: Callable[[str], None]) -> None:
+        self.new = new
+        self.drop = drop
+
+    def __call__(self) -> str:
+        return self.new()
+
+
 @contextmanager
-def databases(backend: str, work: Path, postgres_url: str | None) -> Iterator[Callable[[], str]]:
-    """Fresh databases on the backend: SQLite files in `work`, or PostgreSQL databases made on
-    the server `postgres_url` names, dropped at the end."""
+def databases(backend: str, work: Path, postgres_url: str | None) -> Iterator[Fresh]:
     made: list[str] = []
     if backend == "sqlite":
 
@@ -332,7 +344,11 @@ def databases(backend: str, work: Path, postgres_url: str | None) -> Iterator[Ca
             made.append(str(work / f"soak-{len(made)}.db"))
             return made[-1]
 
-        yield new_file
+        def drop_file(url: str) -> None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(url + suffix).unlink(missing_ok=True)
+
+        yield Fresh(new_file, drop_file)
         return
     if not postgres_url:
         raise SystemExit("--backend postgresql needs --postgres-url or TRACKER_TEST_POSTGRES_URL")
@@ -350,8 +366,14 @@ def databases(backend: str, work: Path, postgres_url: str | None) -> Iterator[Ca
         made.append(name)
         return make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
 
+    def drop_database(url: str) -> None:
+        name = make_url(url).database
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        made.remove(str(name))
+
     try:
-        yield new_database
+        yield Fresh(new_database, drop_database)
     finally:
         with admin.connect() as conn:
             for name in made:
