@@ -84,17 +84,20 @@ def all_(
 ) -> None:
     """Dump the whole database (every table, ids and history) as JSON Lines files.
 
-    `tracker import all DIR` restores it into an empty database, SQLite or PostgreSQL.
+    The dump is one consistent snapshot, safe to take while others write; it appears in DIR
+    only once complete. `tracker import all DIR` restores it into an empty database, SQLite or
+    PostgreSQL.
 
     Example: tracker export all backup-2026-11-26
     """
     from tracker.cli.common import open_db
-    from tracker.services.dump import export_all
+    from tracker.services.dump import export_all, snapshot
 
     guard_output(folder)
     database = open_db(write=False)
     try:
-        with database.connect() as conn:
+        # One snapshot: tables read while others write must still fit together on restore.
+        with snapshot(database) as conn:
             counts = export_all(conn, folder)
     finally:
         database.close()

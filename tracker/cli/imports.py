@@ -173,7 +173,10 @@ def all_(
 ) -> None:
     """Restore a whole-database dump into an empty database, keeping every id.
 
-    This is also how a database moves between SQLite and PostgreSQL.
+    Every row is held to the rules the other commands apply, derived values (hashes, name keys)
+    must match, and unknown columns or files are refused: the first problem is named by file,
+    line and column, and nothing is imported. This is also how a database moves between SQLite
+    and PostgreSQL.
 
     Example: TRACKER_DB=postgresql+psycopg://tracker@dbhost/newsroom tracker import all backup
     """

@@ -71,7 +71,10 @@ def check(database: Database) -> list[str]:
             problems.append("search index is out of step with the claims: run `tracker db reindex`")
     except StorageError as exc:
         problems.append(f"damaged: {exc}")
-    return problems
+        return problems
+    from tracker.services.integrity import check_database  # every row against its rules
+
+    return problems + check_database(database)
 
 
 def _search_index_in_step(database: Database) -> bool:
