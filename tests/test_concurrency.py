@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, select, text
 
 from tracker.db import WRITE_LOCK_KEY, open_database
@@ -23,6 +24,7 @@ def _env(db_url: str) -> dict[str, str]:
     return {**os.environ, "TRACKER_DB": db_url}
 
 
+@pytest.mark.slow
 def test_parallel_writers_keep_every_claim_and_create_each_name_once(db_url) -> None:
     # Each worker adds claims by the same new claimants, citing the same new sources, about the
     # same new subject: a look-up-then-insert race would duplicate them or fail.
@@ -92,6 +94,7 @@ def test_a_blocked_writer_waits_then_succeeds(backend, db_url) -> None:
     assert out.strip() == "1"
 
 
+@pytest.mark.slow
 def test_a_writer_blocked_past_the_timeout_fails_cleanly(backend, db_url) -> None:
     release = _hold_write_lock(backend, db_url)
     started = time.monotonic()

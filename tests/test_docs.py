@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers import MANDIANT_CLAIM
 
 ROOT = Path(__file__).parent.parent
@@ -54,6 +55,7 @@ def test_readme_quick_start_matches_the_script() -> None:
         assert line in readme, f"README quick start lacks: {line}"
 
 
+@pytest.mark.slow
 def test_quick_start_script_runs(tmp_path: Path) -> None:
     env = {
         **os.environ,

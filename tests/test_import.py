@@ -248,6 +248,7 @@ _claim = st.fixed_dictionaries(
 @settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+@pytest.mark.slow
 @given(claims=st.lists(_claim, min_size=1, max_size=6))
 def test_generated_round_trips(tmp_path_factory, monkeypatch, claims) -> None:
     folder = tmp_path_factory.mktemp("rt")

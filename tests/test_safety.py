@@ -160,6 +160,7 @@ def test_closed_pipe_is_quiet(cli, seeded, db_url) -> None:
         assert len(result.stdout) == 20
 
 
+@pytest.mark.slow
 def test_kill_during_a_large_import_leaves_the_database_as_it_was(
     cli, seeded, db_path, tmp_path
 ) -> None:
