@@ -253,7 +253,10 @@ def test_rename_keeps_the_old_name_as_an_alias(cli, seeded, db_url) -> None:
     )
     assert history(db_url, "actor", 1)[-1] == (
         "edited",
-        {"name": ["Mandiant", "Mandiant (Google Cloud)"]},
+        {
+            "name": {"from": "Mandiant", "to": "Mandiant (Google Cloud)"},
+            "aliases": {"added": ["Mandiant"]},
+        },
     )
 
 
@@ -286,7 +289,7 @@ def test_add_and_remove_aliases(cli, seeded, db_url) -> None:
     assert gone.stderr == "Error: no actor 'Comment Crew'\n"
     assert history(db_url, "actor", 3)[-1] == (
         "edited",
-        {"aliases_added": ["Comment Panda"], "aliases_removed": ["Comment Crew"]},
+        {"aliases": {"added": ["Comment Panda"], "removed": ["Comment Crew"]}},
     )
     # The freed name can now be given to another actor.
     cli("actor", "add", "Comment Crew")
@@ -299,8 +302,14 @@ def test_kind_and_description(cli, seeded, db_url) -> None:
     cli("actor", "edit", "China", "--description", "")
     assert actor_json(cli, "China")["description"] is None
     assert history(db_url, "actor", 2)[-2:] == [
-        ("edited", {"kind": ["government", "organization"], "description": [None, "The PRC"]}),
-        ("edited", {"description": ["The PRC", None]}),
+        (
+            "edited",
+            {
+                "kind": {"from": "government", "to": "organization"},
+                "description": {"from": None, "to": "The PRC"},
+            },
+        ),
+        ("edited", {"description": {"from": "The PRC", "to": None}}),
     ]
 
 

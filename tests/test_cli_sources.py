@@ -230,9 +230,9 @@ def test_edit_reliability(cli, seeded, db_url) -> None:
     cli("source", "edit", "1", "--reliability", "")
     assert source_json(cli, "1")["reliability"] is None
     assert [c for _, c in source_history(db_url, 1)[1:]] == [
-        {"reliability": ["B", "C"]},
-        {"reliability": ["C", "F"]},
-        {"reliability": ["F", None]},
+        {"reliability": {"from": "B", "to": "C"}},
+        {"reliability": {"from": "C", "to": "F"}},
+        {"reliability": {"from": "F", "to": None}},
     ]
 
 
@@ -245,9 +245,9 @@ def test_edit_url(cli, seeded, db_url) -> None:
     assert (gone.exit_code, gone.stderr) == (1, f"Error: no source {GLOBE_URL!r}\n")
     assert source_history(db_url, 1)[-1] == (
         "edited",
-        {"url": [None, "https://www.mandiant.com/resources/apt1"]},
+        {"url": {"from": None, "to": "https://www.mandiant.com/resources/apt1"}},
     )
-    assert source_history(db_url, 2)[-1] == ("edited", {"url": [GLOBE_URL, None]})
+    assert source_history(db_url, 2)[-1] == ("edited", {"url": {"from": GLOBE_URL, "to": None}})
     before = dump(db_url)
     bad = cli("source", "edit", "1", "--url", "javascript:alert(document.cookie)", ok=False)
     assert bad.exit_code == 65
@@ -287,11 +287,11 @@ def test_edit_title_publisher_kind_and_dates(cli, seeded, db_url) -> None:
     assert source_history(db_url, 1)[-1] == (
         "edited",
         {
-            "title": [APT1_REPORT, "APT1 report"],
-            "kind": ["report", "dataset"],
-            "authors": [[], ["Dan McWhorter"]],
-            "published": ["2013-02-19", "2013-02"],
-            "retrieved": [None, "2020"],
+            "title": {"from": APT1_REPORT, "to": "APT1 report"},
+            "kind": {"from": "report", "to": "dataset"},
+            "authors": {"added": ["Dan McWhorter"]},
+            "published": {"from": "2013-02-19", "to": "2013-02"},
+            "retrieved": {"from": None, "to": "2020"},
         },
     )
     cli("source", "edit", "1", "--publisher", "", "--date", "")
@@ -307,7 +307,7 @@ def test_cites_and_uncites(cli, seeded, db_url) -> None:
     assert citations(db_url) == {(2, 1), (4, 2), (4, 1)}
     assert source_history(db_url, 4)[-1] == (
         "edited",
-        {"cites_added": [1], "cites_removed": [3]},
+        {"cites": {"added": [1], "removed": [3]}},
     )
     shown = source_json(cli, "4")
     assert [(c["id"], c["depth"]) for c in shown["cites"]] == [(1, 1), (2, 1)]
@@ -349,4 +349,4 @@ def test_authors_can_be_cleared(cli, seeded, db_url) -> None:
     cli("source", "edit", "1", "--author", "Dan McWhorter")
     cli("source", "edit", "1", "--author", "")
     assert source_json(cli, "1")["authors"] == []
-    assert source_history(db_url, 1)[-1] == ("edited", {"authors": [["Dan McWhorter"], []]})
+    assert source_history(db_url, 1)[-1] == ("edited", {"authors": {"removed": ["Dan McWhorter"]}})

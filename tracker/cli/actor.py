@@ -116,12 +116,14 @@ def edit(
         found = edit_actor(
             s,
             actor,
-            name=name,
-            kind=kind,
-            description=description,
-            reliability=reliability,
-            add_aliases=alias or [],
-            remove_aliases=remove_alias or [],
+            fields={
+                "name": name,
+                "kind": kind,
+                "description": description,
+                "reliability": reliability,
+            },
+            add={"aliases": alias or []},
+            remove={"aliases": remove_alias or []},
         )
     say(f"updated actor {found.name!r} (#{found.id})")
 

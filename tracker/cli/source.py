@@ -171,16 +171,18 @@ def edit(
         found = edit_source(
             s,
             source,
-            title=title,
-            kind=kind,
-            publisher=publisher,
-            authors=author,
-            url=url,
-            published=date,
-            retrieved=retrieved,
-            reliability=reliability,
-            add_cites=cites or [],
-            remove_cites=uncites or [],
+            fields={
+                "title": title,
+                "kind": kind,
+                "publisher": publisher,
+                "authors": author,
+                "url": url,
+                "published": date,
+                "retrieved": retrieved,
+                "reliability": reliability,
+            },
+            add={"cites": cites or []},
+            remove={"cites": uncites or []},
         )
     say(f"updated source {found.title!r} (#{found.id})")
 

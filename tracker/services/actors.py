@@ -1,6 +1,6 @@
 """Actors: the people, organizations and governments who make claims or are their subjects."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,7 +10,8 @@ from tracker import vocab
 from tracker.errors import InvalidInput, NotFound
 from tracker.models import Actor, ActorName, Appearance, Claim, ClaimSubject, Source
 from tracker.services import identity
-from tracker.services.common import notify, parse_id, record
+from tracker.services.common import notify, parse_id
+from tracker.services.editing import Editable
 from tracker.text import clean_actor_name, clean_optional, name_key
 from tracker.vocab import ActorKind, reliability_grade
 
@@ -108,58 +109,67 @@ def add_actor(
     return actor
 
 
-def edit_actor(
-    session: Session,
-    ref: str,
-    *,
-    name: str | None = None,
-    kind: ActorKind | str | None = None,
-    description: str | None = None,
-    reliability: str | None = None,
-    add_aliases: Iterable[str] = (),
-    remove_aliases: Iterable[str] = (),
-) -> Actor:
-    actor = resolve_actor(session, ref)
-    changes: dict[str, Any] = {}
-    if name is not None:
-        name = clean_actor_name(name)
-        if name != actor.name:
-            primary = next(n for n in actor.names if n.is_primary)
-            if name_key(name) != primary.key:
-                # The old name stays findable: it becomes an alias.
-                primary.is_primary = False
-                new = _claim_name(session, actor, name, True)
-                new.is_primary = True
-            else:
-                primary.name = name
-            changes["name"] = [actor.name, name]
-            actor.name = name
-    if kind is not None and vocab.actor_kind(kind) != actor.kind:
-        changes["kind"] = [actor.kind, vocab.actor_kind(kind)]
-        actor.kind = vocab.actor_kind(kind)
-    if description is not None:
-        new_description = clean_optional(description, "description")
-        if new_description != actor.description:
-            changes["description"] = [actor.description, new_description]
-            actor.description = new_description
-    if reliability is not None and reliability_grade(reliability) != actor.reliability:
-        changes["reliability"] = [actor.reliability, reliability_grade(reliability)]
-        actor.reliability = reliability_grade(reliability)
-    for alias in add_aliases:
+def _rename(session: Session, actor: Actor, name: str) -> None:
+    if name == actor.name:
+        return
+    primary = next(n for n in actor.names if n.is_primary)
+    if name_key(name) != primary.key:
+        # The old name stays findable: it becomes an alias.
+        primary.is_primary = False
+        _claim_name(session, actor, name, True).is_primary = True
+    else:
+        primary.name = name
+    actor.name = name
+
+
+def _add_aliases(session: Session, actor: Actor, aliases: Sequence[str]) -> None:
+    for alias in aliases:
         alias = clean_actor_name(alias, "alias")
         if name_key(alias) not in {n.key for n in actor.names}:
             _claim_name(session, actor, alias, False)
-            changes.setdefault("aliases_added", []).append(alias)
-    for alias in remove_aliases:
+
+
+def _remove_aliases(session: Session, actor: Actor, aliases: Sequence[str]) -> None:
+    for alias in aliases:
         key = name_key(alias)
         entry = next((n for n in actor.names if n.key == key and not n.is_primary), None)
         if entry is None:
             raise NotFound(f"actor {actor.name!r} has no alias {alias!r}")
         actor.names.remove(entry)
-        changes.setdefault("aliases_removed", []).append(entry.name)
-    if changes:
-        session.flush()
-        record(session, "actor", actor.id, "edited", changes)
+
+
+EDITABLE = Editable(
+    "actor",
+    scalars={
+        "name": lambda _s, v: clean_actor_name(v),
+        "kind": lambda _s, v: vocab.actor_kind(v),
+        "description": lambda _s, v: clean_optional(v, "description"),
+        "reliability": lambda _s, v: reliability_grade(v),
+    },
+    lists={"aliases": (_add_aliases, _remove_aliases)},
+    state=lambda a: {
+        "name": a.name,
+        "kind": a.kind,
+        "description": a.description,
+        "reliability": a.reliability,
+        "aliases": a.aliases,
+    },
+    setters={"name": _rename},
+)
+
+
+def edit_actor(
+    session: Session,
+    ref: str,
+    *,
+    fields: Mapping[str, Any] | None = None,
+    add: Mapping[str, Sequence[str]] | None = None,
+    remove: Mapping[str, Sequence[str]] | None = None,
+) -> Actor:
+    """Change an actor: `fields` sets name, kind, description, reliability ('' clears an
+    optional one); `add`/`remove` change its aliases. The history records the difference."""
+    actor = resolve_actor(session, ref)
+    EDITABLE.edit(session, actor, fields, add, remove)
     return actor
 
 

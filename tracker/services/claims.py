@@ -252,6 +252,8 @@ def edit_claim(
     before = _editable(claim)
     for key, value in new.items():
         setattr(claim, key, value)
+    if "claimant" in new:  # the alias it was now attributed under, if any (evidence)
+        claim.claimant_as = resolve_actor_as(session, fields["claimant"], create=True)[1]
     claim.text_hash = digest
     for key, refs in add.items():
         _LISTS[key][0](session, claim, refs)

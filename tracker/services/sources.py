@@ -1,10 +1,10 @@
 """Sources: the reports, articles and statements claims appear in, and what they cite."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, object_session
 
 from tracker import vocab
 from tracker.dates import parse_optional_date
@@ -13,6 +13,7 @@ from tracker.models import Appearance, Source, SourceCitation
 from tracker.services import identity
 from tracker.services.actors import resolve_actor
 from tracker.services.common import notify, parse_id, record
+from tracker.services.editing import Editable
 from tracker.text import clean_name, clean_url, name_key
 from tracker.vocab import RELIABILITY_MEANING, SourceKind, reliability_grade
 
@@ -137,62 +138,84 @@ def _cite(session: Session, source: Source, ref: str) -> Source | None:
     return cited
 
 
-def edit_source(
-    session: Session,
-    ref: str,
-    *,
-    title: str | None = None,
-    kind: SourceKind | str | None = None,
-    publisher: str | None = None,
-    authors: Sequence[str] | None = None,
-    url: str | None = None,
-    published: str | None = None,
-    retrieved: str | None = None,
-    reliability: str | None = None,
-    add_cites: Iterable[str] = (),
-    remove_cites: Iterable[str] = (),
-) -> Source:
-    source = resolve_source(session, ref)
-    new: dict[str, Any] = {}
-    if title is not None:
-        new["title"] = clean_name(title, "source title")
-    if kind is not None:
-        new["kind"] = vocab.source_kind(kind)
-    if authors is not None:  # `--author ''` clears them
-        new["authors"] = [clean_name(a, "author") for a in authors if a.strip()]
-    if url is not None:
-        new["url"] = _url(url)
-    if published is not None:
-        new["published"] = parse_optional_date(published, "publication date")
-    if retrieved is not None:
-        new["retrieved"] = parse_optional_date(retrieved, "retrieved date")
-    if reliability is not None:
-        new["reliability"] = reliability_grade(reliability)
-    changes = {k: [getattr(source, k), v] for k, v in new.items() if getattr(source, k) != v}
-    for key, (_, value) in changes.items():
-        setattr(source, key, value)
-    if "title" in changes:
-        source.title_key = name_key(source.title)
-    if publisher is not None:
-        before = source.publisher.name if source.publisher else None
-        source.publisher = resolve_actor(session, publisher, create=True) if publisher else None
-        after = source.publisher.name if source.publisher else None
-        if before != after:
-            changes["publisher"] = [before, after]
-    for ref in add_cites:
-        cited = _cite(session, source, ref)
-        if cited is not None:
-            changes.setdefault("cites_added", []).append(cited.id)
-    for ref in remove_cites:
+def _retitle(session: Session, source: Source, title: str) -> None:
+    source.title = title
+    source.title_key = name_key(title)
+
+
+def _set_publisher(session: Session, source: Source, publisher: str) -> None:
+    source.publisher = resolve_actor(session, publisher, create=True) if publisher else None
+
+
+def _add_cites(session: Session, source: Source, refs: Sequence[str]) -> None:
+    for ref in refs:
+        _cite(session, source, ref)
+
+
+def _remove_cites(session: Session, source: Source, refs: Sequence[str]) -> None:
+    for ref in refs:
         cited = resolve_source(session, ref)
         link = session.get(SourceCitation, (source.id, cited.id))
         if link is None:
             raise NotFound(f"source #{source.id} does not cite #{cited.id}")
         session.delete(link)
-        changes.setdefault("cites_removed", []).append(cited.id)
-    if changes:
-        session.flush()
-        record(session, "source", source.id, "edited", changes)
+
+
+def _cited_ids(source: Source) -> list[int]:
+    session = object_session(source)
+    assert session is not None
+    session.flush()
+    return list(
+        session.scalars(
+            select(SourceCitation.cited_id)
+            .where(SourceCitation.source_id == source.id)
+            .order_by(SourceCitation.cited_id)
+        )
+    )
+
+
+EDITABLE = Editable(
+    "source",
+    scalars={
+        "title": lambda _s, v: clean_name(v, "source title"),
+        "kind": lambda _s, v: vocab.source_kind(v),
+        "publisher": lambda _s, v: v.strip(),  # resolved (or created) when set: _set_publisher
+        # `--author ''` clears them
+        "authors": lambda _s, v: [clean_name(a, "author") for a in v if a.strip()],
+        "url": lambda _s, v: _url(v),
+        "published": lambda _s, v: parse_optional_date(v, "publication date"),
+        "retrieved": lambda _s, v: parse_optional_date(v, "retrieved date"),
+        "reliability": lambda _s, v: reliability_grade(v),
+    },
+    lists={"cites": (_add_cites, _remove_cites)},
+    state=lambda s: {
+        "title": s.title,
+        "kind": s.kind,
+        "publisher": s.publisher.name if s.publisher else None,
+        "authors": list(s.authors),
+        "url": s.url,
+        "published": s.published,
+        "retrieved": s.retrieved,
+        "reliability": s.reliability,
+        "cites": _cited_ids(s),
+    },
+    setters={"title": _retitle, "publisher": _set_publisher},
+)
+
+
+def edit_source(
+    session: Session,
+    ref: str,
+    *,
+    fields: Mapping[str, Any] | None = None,
+    add: Mapping[str, Sequence[str]] | None = None,
+    remove: Mapping[str, Sequence[str]] | None = None,
+) -> Source:
+    """Change a source: `fields` sets title, kind, publisher, authors, url, dates, reliability
+    ('' clears an optional one); `add`/`remove` change what it cites. The history records the
+    difference."""
+    source = resolve_source(session, ref)
+    EDITABLE.edit(session, source, fields, add, remove)
     return source
 
 
