@@ -24,7 +24,8 @@ from tracker.models import (
 from tracker.services import identity
 from tracker.services.actors import resolve_actor, resolve_actor_as
 from tracker.services.common import parse_id
-from tracker.services.history import changed, current_user, diff, record
+from tracker.services.editing import Editable
+from tracker.services.history import changed, current_user, record
 from tracker.services.sources import citation_chain, resolve_source, source_brief
 from tracker.text import MAX_NOTE, MAX_TEXT, claim_key, clean, clean_optional, clean_tag
 from tracker.vocab import CREDIBILITY_MEANING, Relation, Status, Verdict
@@ -173,7 +174,7 @@ def snapshot(claim: Claim) -> dict[str, Any]:
 # optional field). Adding a field to `claim edit` is one entry here (or in _LISTS).
 _SCALARS: dict[str, Callable[[Session, Any], Any]] = {
     "text": lambda _s, v: clean(v, "claim text", limit=MAX_TEXT),
-    "claimant": lambda s, v: resolve_actor(s, v, create=True),
+    "claimant": lambda s, v: resolve_actor(s, v, create=True),  # see EDITABLE
     "quote": lambda _s, v: clean_optional(v, "quote", limit=MAX_TEXT),
     "stated": lambda _s, v: parse_optional_date(v, "date stated"),
     "note": lambda _s, v: clean_optional(v, "note", limit=MAX_NOTE),
@@ -216,12 +217,33 @@ _LISTS: dict[str, tuple[_ListEdit, _ListEdit]] = {
     "about": (_add_subjects, _remove_subjects),
     "tags": (lambda _s, claim, raws: _add_tags(claim, raws), _remove_tags),
 }
-EDITABLE = (*_SCALARS, *_LISTS)
 
 
 def _editable(claim: Claim) -> dict[str, Any]:
     state = snapshot(claim)
-    return {key: state[key] for key in EDITABLE}
+    return {key: state[key] for key in (*_SCALARS, *_LISTS)}
+
+
+def _set_text(_session: Session, claim: Claim, text: str) -> None:
+    claim.text, claim.text_hash = text, text_hash(text)
+
+
+def _set_claimant(session: Session, claim: Claim, claimant: Any) -> None:
+    actor, given_as = claimant
+    # The alias it is now attributed under, if any (evidence).
+    claim.claimant, claim.claimant_as = actor, given_as
+
+
+EDITABLE = Editable(
+    "claim",
+    scalars={
+        **_SCALARS,
+        "claimant": lambda s, v: resolve_actor_as(s, v, create=True),
+    },
+    lists=_LISTS,
+    state=_editable,
+    setters={"text": _set_text, "claimant": _set_claimant},
+)
 
 
 def edit_claim(
@@ -237,34 +259,16 @@ def edit_claim(
     its history, in the history's format (tracker.services.history); an edit that changes
     nothing records nothing and returns no changes.
     """
-    fields = {k: v for k, v in (fields or {}).items() if v is not None}
-    add, remove = dict(add or {}), dict(remove or {})
-    unknown = (fields.keys() - _SCALARS.keys()) | ((add.keys() | remove.keys()) - _LISTS.keys())
-    if unknown:
-        raise ValueError(f"not editable claim fields: {', '.join(sorted(unknown))}")
     claim = resolve_claim(session, ref)
-    new = {key: _SCALARS[key](session, value) for key, value in fields.items()}
-    # Checked before anything changes: the edit must not make a second copy of a claim.
-    claimant = new.get("claimant", claim.claimant)
-    digest = text_hash(new.get("text", claim.text))
-    if claimant.id != claim.claimant_id or digest != claim.text_hash:
-        _check_unique(session, claimant.id, digest, claim.id)
-    before = _editable(claim)
-    for key, value in new.items():
-        setattr(claim, key, value)
-    if "claimant" in new:  # the alias it was now attributed under, if any (evidence)
-        claim.claimant_as = resolve_actor_as(session, fields["claimant"], create=True)[1]
-    claim.text_hash = digest
-    for key, refs in add.items():
-        _LISTS[key][0](session, claim, refs)
-    for key, refs in remove.items():
-        _LISTS[key][1](session, claim, refs)
-    session.flush()
-    changes = diff(before, _editable(claim))
-    if changes:
-        claim.updated_at = now()
-        session.flush()
-        record(session, "claim", claim.id, "edited", changes)
+
+    def unique(new: dict[str, Any]) -> None:
+        # Checked before anything changes: the edit must not make a second copy of a claim.
+        claimant = new["claimant"][0] if "claimant" in new else claim.claimant
+        digest = text_hash(new.get("text", claim.text))
+        if claimant.id != claim.claimant_id or digest != claim.text_hash:
+            _check_unique(session, claimant.id, digest, claim.id)
+
+    changes = EDITABLE.edit(session, claim, fields, add, remove, check=unique)
     return claim.id, changes
 
 
