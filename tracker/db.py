@@ -531,18 +531,26 @@ def _backup_before_upgrade(database: Database, revision: str) -> Path:
     path = Path(database.url.database)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     target = path.with_name(f"{path.name}.before-{revision}-{stamp}.bak")
+    reason = copy_into(database, target)
+    if reason is not None:
+        raise StorageError(
+            f"cannot write the backup {str(target)!r} taken before upgrading the schema "
+            f"({reason}); nothing was changed"
+        ) from None
+    return target
+
+
+def copy_into(database: Database, target: Path) -> str | None:
+    """A consistent copy of a SQLite database made by SQLite itself (VACUUM INTO), safe while
+    others write. On failure nothing is left behind, and the reason is returned."""
     try:
         with database.engine.connect() as conn:
             run_outside_transaction(conn, "VACUUM INTO ?", (str(target),))
     except (sqlite3.Error, DBAPIError) as exc:
         for leftover in (target, target.with_name(target.name + "-journal")):
             leftover.unlink(missing_ok=True)
-        reason = exc.orig if isinstance(exc, DBAPIError) else exc
-        raise StorageError(
-            f"cannot write the backup {str(target)!r} taken before upgrading the schema "
-            f"({reason}); nothing was changed"
-        ) from None
-    return target
+        return str(exc.orig if isinstance(exc, DBAPIError) else exc)
+    return None
 
 
 _REVISION_QUERY = text("SELECT version_num FROM alembic_version")

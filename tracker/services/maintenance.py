@@ -5,15 +5,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError
 
 from tracker.db import (
     HEAD_REVISION,
     Database,
+    copy_into,
     describe,
     known_revisions,
     newer_message,
-    run_outside_transaction,
     stored_revision,
 )
 from tracker.errors import InvalidInput, ReadOnlyDatabase, StorageError, TrackerError
@@ -128,13 +127,8 @@ def backup(database: Database, path: Path) -> None:
         raise StorageError(
             f"cannot write {str(target)!r}: folder {str(target.parent)!r} does not exist"
         )
-    try:
-        with database.engine.connect() as conn:
-            run_outside_transaction(conn, "VACUUM INTO ?", (str(target),))
-    except (sqlite3.Error, DBAPIError) as exc:
-        for leftover in (target, target.with_name(target.name + "-journal")):
-            leftover.unlink(missing_ok=True)
-        reason = str(exc.orig if isinstance(exc, DBAPIError) else exc)
+    reason = copy_into(database, target)
+    if reason is not None:
         if "malformed" in reason or "not a database" in reason:
             raise StorageError(
                 f"cannot back up: the database is damaged ({reason}); run `tracker db check`"
