@@ -36,8 +36,9 @@ def status(fmt: FormatOption = Format.table) -> None:
 
 @app.command("check")
 def check(fmt: FormatOption = Format.table) -> None:
-    """Check integrity, foreign keys and the search index; exit 1 on any problem, a damaged
-    file included. Reads only: the answer is the same whoever runs it.
+    """Check integrity, foreign keys, the search index and every row against the rules the
+    commands apply (vocabularies, dates, limits, hashes and keys); exit 1 on any problem, a
+    damaged file included. Reads only: the answer is the same whoever runs it.
 
     Example: tracker db check
     """
