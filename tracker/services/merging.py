@@ -199,7 +199,12 @@ def plan_merge(conn: Connection, entity: str, keep_id: int, other_id: int) -> Pl
     other_name = plan.other.get("name")
     for table, column in _referrers(target):
         rows = [
-            _row(table, r) for r in conn.execute(select(table).where(table.c[column] == other_id))
+            _row(table, r)
+            for r in conn.execute(
+                select(table)
+                .where(table.c[column] == other_id)
+                .order_by(*table.primary_key.columns)
+            )
         ]
         if not rows:
             continue
