@@ -1,9 +1,11 @@
 """tracker import ...: claims in bulk from the flat format, or a whole database dump."""
 
+import shutil
 import sys
+import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import typer
 
@@ -16,12 +18,23 @@ app = group("Import claims in bulk (CSV, JSON Lines) or restore a database dump.
 class ImportFormat(StrEnum):
     csv = "csv"
     jsonl = "jsonl"
+    xlsx = "xlsx"
 
 
 def _format(file: str, given: ImportFormat | None) -> str:
     if given is not None:
         return given.value
+    if file.lower().endswith((".xlsx", ".xlsm")):
+        return "xlsx"
     return "jsonl" if file.lower().endswith((".jsonl", ".ndjson")) else "csv"
+
+
+def _seekable(stream: IO[bytes]) -> IO[bytes]:
+    """A workbook is a zip, read from its end: stdin is copied to a temporary file first."""
+    spool = tempfile.TemporaryFile()  # noqa: SIM115  # closed by the caller
+    shutil.copyfileobj(stream, spool)
+    spool.seek(0)
+    return spool
 
 
 @app.command("claims")
@@ -33,8 +46,12 @@ def claims(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="csv or jsonl (default: by extension, else csv).",
+            help="csv, jsonl or xlsx (default: by extension, else csv).",
         ),
+    ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="XLSX: the worksheet to read (default: the first)."),
     ] = None,
     ignore_extra: Annotated[
         bool, typer.Option(help="Ignore columns the flat format does not have.")
@@ -67,12 +84,14 @@ def claims(
     source_url, source_publisher, source_date, source_kind (only text and claimant required;
     about and tags separate several values with ;). Rows with the same claimant and text are one
     claim. All or nothing: any bad row imports nothing, unless --skip-invalid. Importing the
-    same file again changes nothing.
+    same file again changes nothing. An XLSX workbook (--sheet NAME, else its first sheet) is
+    read as its cells display (a date as YYYY-MM-DD), errors naming the sheet's row numbers.
 
     Example: tracker import claims newsroom-sheet.csv --skip-invalid rejected.csv
     """
     from tracker.services.flat import Reader
     from tracker.services.importer import import_flat
+    from tracker.services.xlsx import XlsxReader
 
     name = "stdin" if file == "-" else file
     if file != "-" and not Path(file).is_file():
@@ -83,9 +102,18 @@ def claims(
         guard_output(skip_invalid, inputs=[file])
     if report_names:
         guard_output(report_names, inputs=[file, *([skip_invalid] if skip_invalid else [])])
+    kind = _format(file, fmt)
+    if sheet is not None and kind != "xlsx":
+        raise typer.BadParameter("--sheet applies to XLSX workbooks only", param_hint="'--sheet'")
     stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
     try:
-        reader = Reader(stream, name, _format(file, fmt), ignore_extra=ignore_extra)
+        reader: Reader
+        if kind == "xlsx":
+            if file == "-":
+                stream = _seekable(stream)
+            reader = XlsxReader(stream, name, sheet=sheet, ignore_extra=ignore_extra)
+        else:
+            reader = Reader(stream, name, kind, ignore_extra=ignore_extra)
         total = Path(file).stat().st_size if file != "-" else None
         with _progress(total) as tick, session() as s:
             if skip_invalid:
