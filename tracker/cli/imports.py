@@ -12,7 +12,9 @@ import typer
 from tracker.cli.common import closed_streams, group, guard_output, output_stream, say, session
 from tracker.errors import StorageError
 
-app = group("Import claims in bulk (CSV, JSON Lines) or restore a database dump.")
+app = group(
+    "Import claims in bulk (CSV, JSON Lines, XLSX), ClaimReview, or restore a database dump."
+)
 
 
 class ImportFormat(StrEnum):
@@ -191,6 +193,60 @@ class _progress:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+@app.command("claimreview")
+def claimreview(
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE", help="ClaimReview JSON(-LD) or a saved HTML page; - is stdin."
+        ),
+    ],
+    maps: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            metavar="LABEL=VERDICT",
+            help="Map a publisher's rating label to a verdict (repeatable); overrides the table.",
+        ),
+    ] = None,
+) -> None:
+    """Import schema.org ClaimReviews: claims, claimants, appearances and verdicts.
+
+    Reads a JSON list of ClaimReviews, one ClaimReview, a DataFeed, an @graph, or HTML pages
+    holding <script type="application/ld+json"> (never run). The claim's author is the
+    claimant, its appearances the sources, the review's author the reviewer. Rating labels map
+    to verdicts by the documented table (docs/formats.md) plus --map; an unmapped label refuses
+    the whole import, naming it. The label is kept in the verdict's note: [Pants on Fire] ...
+    Importing the same reviews again changes nothing.
+
+    Example: tracker import claimreview politifact.json --map "Full Flop=false"
+    """
+    from tracker.services.claimreview import import_reviews, parse_maps, parse_reviews, read_reviews
+
+    labels = parse_maps(maps or [])
+    name = "stdin" if file == "-" else file
+    if file != "-" and not Path(file).is_file():
+        raise typer.BadParameter(f"no such file: {file!r}", param_hint="FILE")
+    if file == "-" and (sys.stdin is None or closed_streams.get("stdin")):
+        raise StorageError("cannot read standard input: it is closed")
+    if file == "-":
+        nodes = read_reviews(sys.stdin.buffer, name)
+    else:
+        with open(file, "rb") as stream:
+            nodes = read_reviews(stream, name)
+    reviews = parse_reviews(nodes, name, labels)
+    with session() as s:
+        report = import_reviews(s, reviews, name)
+    say(f"imported {name}: {report.summary()}")
+    if report.resembling:
+        listed = "; ".join(str(r) for r in report.resembling[:3])
+        more = len(report.resembling) - 3
+        say(
+            f"check: new names resemble existing ones: {listed}"
+            + (f"; and {more} more" if more > 0 else "")
+        )
 
 
 @app.command("all")
