@@ -162,6 +162,17 @@ def _check_zip(stream: IO[bytes], name: str) -> None:
     stream.seek(0)
 
 
+def _root_reason(exc: BaseException) -> str:
+    """The first cause of an exception, on one short line: openpyxl wraps the XML parser's
+    error (an entity defusedxml forbids, say) in a generic message."""
+    seen = 0
+    while (exc.__cause__ or exc.__context__) is not None and seen < 10:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+        seen += 1
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def displayed(value: Any) -> str | None:
     """A cell's value as a spreadsheet shows it, as text (None for an empty cell)."""
     if value is None:
@@ -202,7 +213,7 @@ class XlsxReader(Reader):
                 self.stream, read_only=True, data_only=False, keep_links=False
             )
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            reason = _root_reason(exc)
             raise FileError(f"{self.name}: is not a readable XLSX workbook ({reason})") from None
         names = book.sheetnames
         if self.sheet is None:
@@ -244,9 +255,7 @@ class XlsxReader(Reader):
         except FileError:
             raise
         except Exception as exc:  # broken XML inside the zip, an entity defusedxml refused ...
-            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            kind = type(exc).__name__
-            raise self.fail(f"cannot be read as a workbook ({kind}: {reason})") from None
+            raise self.fail(f"cannot be read as a workbook ({_root_reason(exc)})") from None
         finally:
             book.close()
         if not self.header:
