@@ -528,7 +528,7 @@ class Review:
     works: list[Work]
     verdict: str
     note: str
-    reviewer: str
+    reviewer: str | None
 
 
 @dataclass
@@ -662,7 +662,7 @@ def _review(number: int, node: dict[str, Any], labels: dict[str, str]) -> Review
         note = clean_optional(label_note(label, explanation), "note", limit=MAX_NOTE) or ""
         where = "author"
         reviewer = _name(node.get("author"))
-        reviewer = clean_name(reviewer, "reviewer") if reviewer else current_user(None)
+        reviewer = current_user(reviewer)  # checked as every reviewer name is
     except (InvalidInput, ValueError) as exc:
         raise InvalidInput(f"review {number} ({where}): {exc}") from None
     return Review(
@@ -772,7 +772,7 @@ def _import_one(session: Session, review: Review, report: ReviewReport) -> None:
         select(VerdictEntry.id).where(
             VerdictEntry.claim_id == claim.id,
             VerdictEntry.verdict == review.verdict,
-            VerdictEntry.reviewer == review.reviewer,
+            VerdictEntry.reviewer.is_not_distinct_from(review.reviewer),
             VerdictEntry.note == review.note,
         )
     )

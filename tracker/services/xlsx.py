@@ -177,8 +177,8 @@ def displayed(value: Any) -> str | None:
     """A cell's value as a spreadsheet shows it, as text (None for an empty cell)."""
     if value is None:
         return None
-    if value.__class__ is str:
-        return value  # type: ignore[no-any-return]
+    if isinstance(value, str):
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.datetime):
