@@ -361,7 +361,7 @@ USAGE_ERRORS = [
     (["source", "add", "T", "--kind", "blog"], "invalid value for '--kind': 'blog'"),
     (["source", "add"], "missing argument 'title'"),
     (["search"], "missing argument 'text'"),
-    (["export", "claims", "--format", "xlsx"], "invalid value for '--format'"),
+    (["export", "claims", "--format", "ods"], "invalid value for '--format'"),
     (["actor", "list", "-f", "xml"], "invalid value for '--format' / '-f': 'xml'"),
     (["actor", "show", "China", "-f", "xml"], "invalid value for '--format' / '-f': 'xml'"),
     (["source", "list", "--format", "yaml"], "invalid value for '--format' / '-f': 'yaml'"),

@@ -1,24 +1,38 @@
 """tracker export ...: claim reports for colleagues (CSV for spreadsheets) and for programs."""
 
+import shutil
+import sys
+import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
 from tracker.cli.common import group, guard_output, output_stream, say, session
 from tracker.cli.options import COMBINING, claim_filters
+from tracker.errors import UsageError
 
 if TYPE_CHECKING:
     from tracker.services.claim_report import ClaimFilter
 
-app = group("Export claim reports (CSV, JSON, JSON Lines).")
+app = group("Export claim reports (CSV, JSON, JSON Lines, XLSX) and ClaimReview.")
 
 
 class ExportFormat(StrEnum):
     csv = "csv"
     json = "json"
     jsonl = "jsonl"
+    xlsx = "xlsx"
+
+
+def _inferred(output: str, given: ExportFormat | None) -> ExportFormat:
+    """--format, else the output file's extension (report.xlsx), else CSV."""
+    if given is not None:
+        return given
+    suffix = Path(output).suffix.lower() if output != "-" else ""
+    by_suffix = {".xlsx": "xlsx", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+    return ExportFormat(by_suffix.get(suffix, "csv"))
 
 
 @app.command(
@@ -27,7 +41,8 @@ class ExportFormat(StrEnum):
 
     CSV is UTF-8 with a byte-order mark, so Excel and LibreOffice open it with the right
     characters; cells starting with = + - @ or a tab/CR get a leading ' so no spreadsheet runs
-    them as formulas. --raw turns both off.
+    them as formulas. --raw turns both off. XLSX (--format xlsx, or -o FILE.xlsx) is a real
+    workbook: every text cell stays text, shown as typed and never run.
 
     {COMBINING}
 
@@ -40,8 +55,14 @@ def claims(
         str, typer.Option("--output", "-o", metavar="FILE", help="File to write, or - for stdout.")
     ] = "-",
     fmt: Annotated[
-        ExportFormat, typer.Option("--format", "-f", metavar="FORMAT", help="csv, json or jsonl.")
-    ] = ExportFormat.csv,
+        ExportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="csv, json, jsonl or xlsx (default: by the -o file's extension, else csv).",
+        ),
+    ] = None,
     raw: Annotated[
         bool,
         typer.Option(help="For programs: no byte-order mark and no formula guards in CSV cells."),
@@ -59,7 +80,11 @@ def claims(
     from tracker.services.claim_report import COLUMNS, claim_rows
     from tracker.services.export import write_csv, write_json, write_jsonl
 
+    fmt = _inferred(output, fmt)
     guard_output(output)
+    to_terminal = output == "-" and sys.stdout is not None and sys.stdout.isatty()
+    if fmt is ExportFormat.xlsx and to_terminal:
+        raise UsageError("an XLSX workbook is binary: give -o FILE.xlsx, or redirect stdout")
     with session(write=False) as s, output_stream(output) as out:
         if flat:
             # Raw by design: guards or a BOM would change the data on the way back in.
@@ -68,7 +93,10 @@ def claims(
         else:
             rows = claim_rows(s, filters)
             columns, safe, bom = COLUMNS, not raw, not raw
-        if fmt is ExportFormat.csv:
+        if fmt is ExportFormat.xlsx:
+            # Spreadsheet cells are typed: no formula guard is needed, none is added.
+            n = _xlsx(rows, out, columns, "claims" if flat else "report")
+        elif fmt is ExportFormat.csv:
             n = write_csv(rows, out, columns, safe=safe, bom=bom)
         elif fmt is ExportFormat.jsonl:
             n = write_jsonl(rows, out)
@@ -76,6 +104,71 @@ def claims(
             n = write_json(rows, out)
     if output != "-":
         say(f"exported {n} {'rows' if flat else 'claims'} to {output}")
+
+
+@app.command(
+    "claimreview",
+    help="""Export each rated claim as a schema.org ClaimReview (JSON-LD), as search engines read.
+
+    The claim's claimant is the Claim's author (Person or Organization by the actor's kind), its
+    sources the appearances (the first is firstAppearance); the verdict is the reviewRating:
+    alternateName is its label (a publisher's label kept on import, else the verdict), and
+    ratingValue runs from 1 (false) to 5 (true) — unverifiable and not-a-claim have no value.
+    Each review needs its own url: --url-template with {id} or {uid}, else the publisher's
+    URL with #claim-UID. Takes the same filters as `claim list`.
+
+    Example: tracker export claimreview --publisher "Desk A" --url-template
+    'https://desk.example/checks/{id}' -o reviews.json
+    """,
+)
+@claim_filters
+def claimreview(
+    publisher: Annotated[
+        str,
+        typer.Option(metavar="NAME", help="Who publishes the reviews (the ClaimReview author)."),
+    ],
+    output: Annotated[
+        str, typer.Option("--output", "-o", metavar="FILE", help="File to write, or - for stdout.")
+    ] = "-",
+    publisher_url: Annotated[
+        str | None, typer.Option(metavar="URL", help="The publisher's web address.")
+    ] = None,
+    url_template: Annotated[
+        str | None,
+        typer.Option(
+            metavar="T",
+            help="Each review's URL, with {id} or {uid} for the claim's, e.g. "
+            "https://desk.example/checks/{id}.",
+        ),
+    ] = None,
+    filters: "ClaimFilter" = None,  # type: ignore[assignment]  # given by @claim_filters
+) -> None:
+    from tracker.services.claimreview import check_export_options, claim_reviews, write_reviews
+
+    check_export_options(publisher, publisher_url, url_template)
+    guard_output(output)
+    with session(write=False) as s, output_stream(output) as out:
+        reviews = claim_reviews(
+            s, filters, publisher=publisher, publisher_url=publisher_url, url_template=url_template
+        )
+        n = write_reviews(reviews, out)
+    if output != "-":
+        say(f"exported {n} claim reviews to {output}")
+
+
+def _xlsx(rows: Any, out: TextIO, columns: list[str], sheet: str) -> int:
+    """Build the workbook in a temporary file, then copy it into `out` (itself written aside
+    and renamed by output_stream): a failed export leaves no file behind."""
+    from tracker.services.xlsx import write_xlsx
+
+    with tempfile.TemporaryDirectory(prefix="tracker-xlsx-") as folder:
+        path = Path(folder) / "report.xlsx"
+        n = write_xlsx(rows, path, columns, sheet=sheet)
+        out.flush()
+        with open(path, "rb") as built:
+            shutil.copyfileobj(built, out.buffer)
+        out.buffer.flush()
+    return n
 
 
 @app.command("all")
