@@ -441,3 +441,14 @@ def test_names_with_separators_survive_a_flat_round_trip(tmp_path_factory, claim
     row = next(csv.DictReader(io.StringIO(exported.decode("utf-8"))))
     assert {name_key(n) for n in split_list(row["about"])} == {name_key(n) for n in subjects}
     assert split_list(row["tags"]) == [" ".join(tag.split()).casefold().replace(" ", "-")]
+
+
+def test_an_actor_or_source_edit_that_changes_nothing_says_so(cli, seeded, db_url) -> None:
+    before = dump(db_url)
+    assert cli("actor", "edit", "China", "--kind", "government").stderr == (
+        "actor #2: nothing to change\n"
+    )
+    assert cli("source", "edit", "1", "--reliability", "b").stderr == (
+        "source #1: nothing to change\n"
+    )
+    assert dump(db_url) == before

@@ -113,7 +113,7 @@ def edit(
     from tracker.services.actors import edit_actor
 
     with session() as s:
-        found = edit_actor(
+        found, changes = edit_actor(
             s,
             actor,
             fields={
@@ -125,6 +125,9 @@ def edit(
             add={"aliases": alias or []},
             remove={"aliases": remove_alias or []},
         )
+    if not changes:
+        say(f"actor #{found.id}: nothing to change")
+        return
     say(f"updated actor {found.name!r} (#{found.id})")
 
 

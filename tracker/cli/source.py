@@ -168,7 +168,7 @@ def edit(
 
     with session() as s:
         allow_new(s, new)
-        found = edit_source(
+        found, changes = edit_source(
             s,
             source,
             fields={
@@ -184,6 +184,9 @@ def edit(
             add={"cites": cites or []},
             remove={"cites": uncites or []},
         )
+    if not changes:
+        say(f"source #{found.id}: nothing to change")
+        return
     say(f"updated source {found.title!r} (#{found.id})")
 
 

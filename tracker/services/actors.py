@@ -165,12 +165,12 @@ def edit_actor(
     fields: Mapping[str, Any] | None = None,
     add: Mapping[str, Sequence[str]] | None = None,
     remove: Mapping[str, Sequence[str]] | None = None,
-) -> Actor:
+) -> tuple[Actor, dict[str, Any]]:
     """Change an actor: `fields` sets name, kind, description, reliability ('' clears an
     optional one); `add`/`remove` change its aliases. The history records the difference."""
     actor = resolve_actor(session, ref)
-    EDITABLE.edit(session, actor, fields, add, remove)
-    return actor
+    changes = EDITABLE.edit(session, actor, fields, add, remove)
+    return actor, changes
 
 
 def list_actors(session: Session) -> list[dict[str, Any]]:

@@ -210,13 +210,13 @@ def edit_source(
     fields: Mapping[str, Any] | None = None,
     add: Mapping[str, Sequence[str]] | None = None,
     remove: Mapping[str, Sequence[str]] | None = None,
-) -> Source:
+) -> tuple[Source, dict[str, Any]]:
     """Change a source: `fields` sets title, kind, publisher, authors, url, dates, reliability
     ('' clears an optional one); `add`/`remove` change what it cites. The history records the
     difference."""
     source = resolve_source(session, ref)
-    EDITABLE.edit(session, source, fields, add, remove)
-    return source
+    changes = EDITABLE.edit(session, source, fields, add, remove)
+    return source, changes
 
 
 def citation_chain(session: Session, source_id: int) -> list[dict[str, Any]]:
