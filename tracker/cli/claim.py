@@ -19,6 +19,7 @@ from tracker.cli.common import (
 from tracker.cli.complete import actor_names, source_titles
 from tracker.cli.history import emit_history, history_lines
 from tracker.cli.options import COMBINING, claim_filters
+from tracker.vocab import Confidence as ConfidenceLevel
 from tracker.vocab import Relation, Status, Verdict
 
 if TYPE_CHECKING:
@@ -66,6 +67,46 @@ Credibility = Annotated[
 ]
 Note = Annotated[
     str | None, typer.Option("--note", "-n", metavar="TEXT", help="A note for colleagues.")
+]
+
+Incidents = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--incident", "-i", metavar="INCIDENT", help="An incident the claim concerns (repeatable)."
+    ),
+]
+Blames = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--blames",
+        metavar="ACTOR",
+        help="An actor the claim holds responsible (repeatable; the claimant itself: a claim "
+        "of responsibility).",
+        autocompletion=actor_names,
+    ),
+]
+Clears = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--clears",
+        metavar="ACTOR",
+        help="An actor the claim says is not responsible (repeatable; the claimant itself or "
+        "one of its parts: a denial).",
+        autocompletion=actor_names,
+    ),
+]
+SameAs = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--same-as",
+        metavar="ACTOR",
+        help="The claim says these actors (two or more) are one (repeatable).",
+        autocompletion=actor_names,
+    ),
+]
+Confidence = Annotated[
+    ConfidenceLevel | None,
+    typer.Option(help="The confidence the claimant states: low, moderate or high."),
 ]
 
 LIST_COLUMNS = ["id", "claimant", "text", "stated", "verdict", "status", "sources"]
@@ -143,6 +184,11 @@ def add(
     tag: Tags = None,
     credibility: Credibility = None,
     note: Note = None,
+    incident: Incidents = None,
+    blames: Blames = None,
+    clears: Clears = None,
+    same_as: SameAs = None,
+    confidence: Confidence = None,
     new: NewOption = False,
 ) -> None:
     """Record a claim; prints its id alone on stdout.
@@ -186,6 +232,11 @@ def add(
             credibility_grade=credibility,
             note=note,
             new=new,
+            incidents=incident or [],
+            blames=blames or [],
+            clears=clears or [],
+            same_as=same_as or [],
+            confidence=confidence,
         )
     say(f"recorded claim #{claim.id}")
     typer.echo(claim.id)
@@ -311,6 +362,26 @@ def edit(
     ] = None,
     tag: Tags = None,
     remove_tag: Annotated[list[str] | None, typer.Option(help="Remove a tag (repeatable).")] = None,
+    incident: Incidents = None,
+    remove_incident: Annotated[
+        list[str] | None, typer.Option(metavar="INCIDENT", help="Remove an incident (repeatable).")
+    ] = None,
+    blames: Blames = None,
+    remove_blames: Annotated[
+        list[str] | None, typer.Option(metavar="ACTOR", help="Remove a blame (repeatable).")
+    ] = None,
+    clears: Clears = None,
+    remove_clears: Annotated[
+        list[str] | None, typer.Option(metavar="ACTOR", help="Remove a clearing (repeatable).")
+    ] = None,
+    same_as: SameAs = None,
+    remove_same_as: Annotated[
+        list[str] | None, typer.Option(metavar="ACTOR", help="Remove a same-as actor.")
+    ] = None,
+    confidence: Annotated[
+        str | None,
+        typer.Option(metavar="LEVEL", help="Stated confidence: low, moderate, high ('' clears)."),
+    ] = None,
     new: NewOption = False,
 ) -> None:
     """Change a claim; every change is kept in its history ('' clears an optional field).
@@ -336,12 +407,25 @@ def edit(
                 "note": note,
                 "credibility": credibility,
                 "status": status,
+                "confidence": confidence,
             },
-            add={"sources": source or [], "about": about or [], "tags": tag or []},
+            add={
+                "sources": source or [],
+                "about": about or [],
+                "tags": tag or [],
+                "incidents": incident or [],
+                "blames": blames or [],
+                "clears": clears or [],
+                "same_as": same_as or [],
+            },
             remove={
                 "sources": remove_source or [],
                 "about": remove_about or [],
                 "tags": remove_tag or [],
+                "incidents": remove_incident or [],
+                "blames": remove_blames or [],
+                "clears": remove_clears or [],
+                "same_as": remove_same_as or [],
             },
         )
     say(f"updated claim #{ident}" if changes else f"claim #{ident}: nothing to change")
