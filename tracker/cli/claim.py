@@ -278,6 +278,7 @@ def dossier_lines(d: dict[str, Any]) -> list[str]:
             lines.append(f"  {key}: {', '.join(d[key]) if isinstance(d[key], list) else d[key]}")
     if d["credibility"]:
         lines.append(f"  credibility: {d['credibility']} ({d['credibility_meaning']})")
+    lines.extend(attribution_lines(d))
     lines.append(heading("Sources"))
     if not d["sources"]:
         lines.append("  (none recorded)")
@@ -292,6 +293,7 @@ def dossier_lines(d: dict[str, Any]) -> list[str]:
         for cited in src["chain"]:
             indent = "    " * cited["depth"]
             lines.append(f"  {indent}<- rests on #{cited['id']} {cited['title']}")
+    lines.extend(evidence_lines(d["evidence"]))
     lines.append(heading("Links"))
     if not (d["links_in"] or d["links_out"]):
         lines.append("  (none)")
@@ -314,6 +316,48 @@ def dossier_lines(d: dict[str, Any]) -> list[str]:
         lines.append(f"  {v['at'][:19]} {v['verdict']}{who}{why}")
     lines.append(heading("History"))
     lines.extend(history_lines(d["history"]))
+    return lines
+
+
+def attribution_lines(d: dict[str, Any]) -> list[str]:
+    """Incidents, blame, clearing and sameness, and what they amount to."""
+    lines = []
+    if d["incidents"]:
+        lines.append(
+            "  incidents: " + ", ".join(f"{i['name']} (#{i['id']})" for i in d["incidents"])
+        )
+    for key in ("blames", "clears", "same_as"):
+        if d[key]:
+            listed = ", ".join(f"{a['name']} (#{a['id']})" for a in d[key])
+            lines.append(f"  {key.replace('_', '-')}: {listed}")
+    if d["confidence"]:
+        lines.append(f"  stated confidence: {d['confidence']}")
+    if d["claim_of_responsibility"]:
+        lines.append("  a claim of responsibility: the claimant blames itself")
+    if d["denial"]:
+        lines.append("  a denial: the claimant clears itself")
+    return lines
+
+
+def evidence_lines(ev: dict[str, Any]) -> list[str]:
+    """Origins (sources that rest on nothing recorded) and what rests on each."""
+    count = ev["independent_origins"]
+    lines = [heading("Evidence") + f"  {count} independent origin{'s' if count != 1 else ''}"]
+    for origin in ev["origins"]:
+        facts = ", ".join(str(origin[k]) for k in ("publisher", "published") if origin[k])
+        lines.append(
+            f"  origin #{origin['source_id']} {origin['title']}" + (f" ({facts})" if facts else "")
+        )
+        resting = [f"source #{i}" for i in origin["sources"]] + [
+            f"supporting claim #{i}" for i in origin["claims"]
+        ]
+        lines.append("      rested on by " + ", ".join(resting))
+    if ev["single_origin"]:
+        lines.append("  single origin: several sources, all resting on one")
+    if ev["self_sourced"]:
+        lines.append("  self-sourced: every origin is published by the claimant itself")
+    for warning in ev["warnings"]:
+        lines.append(f"  warning: {warning}")
     return lines
 
 

@@ -284,6 +284,14 @@ def actor_record(actor: Actor) -> dict[str, Any]:
 def actor_detail(session: Session, ref: str) -> dict[str, Any]:
     actor = resolve_actor(session, ref)
     detail = actor_record(actor)
+    near = tree.direct(session.connection(), actor.id)
+    names = dict(
+        session.execute(
+            select(Actor.id, Actor.name).where(Actor.id.in_(near["part_of"] + near["parts"]))
+        ).all()
+    )
+    detail["part_of"] = [{"id": i, "name": names[i]} for i in near["part_of"]]
+    detail["parts"] = [{"id": i, "name": names[i]} for i in near["parts"]]
     detail["claims_made"] = session.scalar(
         select(func.count()).select_from(Claim).where(Claim.claimant_id == actor.id)
     )
@@ -293,14 +301,6 @@ def actor_detail(session: Session, ref: str) -> dict[str, Any]:
     detail["sources_published"] = session.scalar(
         select(func.count()).select_from(Source).where(Source.publisher_id == actor.id)
     )
-    near = tree.direct(session.connection(), actor.id)
-    names = dict(
-        session.execute(
-            select(Actor.id, Actor.name).where(Actor.id.in_(near["part_of"] + near["parts"]))
-        ).all()
-    )
-    detail["part_of"] = [{"id": i, "name": names[i]} for i in near["part_of"]]
-    detail["parts"] = [{"id": i, "name": names[i]} for i in near["parts"]]
     detail["appearances"] = session.scalar(
         select(func.count())
         .select_from(Appearance)

@@ -22,9 +22,10 @@ from tracker.models import (
     VerdictEntry,
     now,
 )
-from tracker.services import identity
+from tracker.services import identity, tree
 from tracker.services.actors import resolve_actor, resolve_actor_as
 from tracker.services.common import parse_id
+from tracker.services.evidence import evidence_record
 from tracker.services.history import changed, current_user, diff, record
 from tracker.services.sources import citation_chain, resolve_source, source_brief
 from tracker.text import MAX_NOTE, MAX_TEXT, claim_key, clean, clean_optional, clean_tag
@@ -568,6 +569,32 @@ def _claim_brief(claim: Claim) -> dict[str, Any]:
     }
 
 
+def stance_record(conn: Any, claim: Claim) -> dict[str, Any]:
+    """The claim's incidents and stances, with what they amount to: clearing the claimant
+    (itself, a part of it or what it is part of) is a denial; blaming it, a claim of
+    responsibility."""
+    names = {a.id: a.name for a in claim.subjects}
+    line = tree.wholes(conn, [claim.claimant_id])[claim.claimant_id]
+    line |= tree.parts(conn, [claim.claimant_id])[claim.claimant_id]
+
+    def actors(stance: Stance) -> list[dict[str, Any]]:
+        return [
+            {"id": s.actor_id, "name": names.get(s.actor_id), "self": s.actor_id in line}
+            for s in claim.stances
+            if s.stance == stance
+        ]
+
+    blames, clears = actors(Stance.blames), actors(Stance.clears)
+    return {
+        "incidents": [{"id": i.id, "name": i.name} for i in claim.incidents],
+        "blames": blames,
+        "clears": clears,
+        "same_as": actors(Stance.same_as),
+        "denial": any(a["self"] for a in clears),
+        "claim_of_responsibility": any(a["self"] for a in blames),
+    }
+
+
 def claim_dossier(session: Session, ref: str) -> dict[str, Any]:
     """Everything known about one claim: who, what, where, about whom, who agrees or disputes."""
     claim = resolve_claim(session, ref)
@@ -613,6 +640,7 @@ def claim_dossier(session: Session, ref: str) -> dict[str, Any]:
     verdicts = session.scalars(
         select(VerdictEntry).where(VerdictEntry.claim_id == claim.id).order_by(VerdictEntry.id)
     ).all()
+    conn = session.connection()
     return {
         "id": claim.id,
         "uid": claim.uid,
@@ -624,6 +652,8 @@ def claim_dossier(session: Session, ref: str) -> dict[str, Any]:
         "tags": [t.tag for t in claim.tags],
         "credibility": claim.credibility,
         "credibility_meaning": CREDIBILITY_MEANING.get(claim.credibility or 0),
+        "confidence": claim.confidence,
+        **stance_record(conn, claim),
         "status": claim.status,
         "verdict": claim.verdict,
         "note": claim.note,
@@ -639,6 +669,7 @@ def claim_dossier(session: Session, ref: str) -> dict[str, Any]:
             }
             for v in verdicts
         ],
+        "evidence": evidence_record(conn, claim.id, claim.claimant_id),
         "history": claim_history(session, str(claim.id)),
         "created_at": claim.created_at.isoformat(),
         "updated_at": claim.updated_at.isoformat(),
