@@ -230,7 +230,7 @@ class _NamedDirectory(_Directory):
                 select(self.record.id, self.record.name).where(
                     self.record.id.in_([f[0] for f in found])
                 )
-            )
+            ).all()
         )
         return Ambiguous(
             f"{self.what} name", name, [f"#{a} {labels.get(a, n)!r}" for a, n, _ in found]
