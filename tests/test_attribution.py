@@ -682,3 +682,92 @@ def test_both_stories_end_to_end_and_through_a_dump(cli, db_url, tmp_path) -> No
     for table in ("incident", "incident_name", "claim_stance", "claim_incident", "actor_part"):
         assert (tmp_path / "backup" / f"{table}.jsonl").stat().st_size > 0
     assert sony["denial"] in {r[0] for r in before["claim_stance"]}
+
+
+# --- the flat format ----------------------------------------------------------------------------
+
+FLAT_HEADER = "text,claimant,stated,about,source,source_date,incident,blames,clears,confidence"
+
+
+def test_flat_import_records_incidents_and_stances_and_exports_them(cli, db_url, tmp_path) -> None:
+    sheet = tmp_path / "attribution.csv"
+    sheet.write_text(
+        FLAT_HEADER
+        + "\n"
+        + "PLA Unit 61398 stole data,Mandiant,2013-02-19,,APT1 report,2013-02-19,"
+        + "APT1 intrusions,PLA Unit 61398,,high\n"
+        + "PLA Unit 61398 stole data,Mandiant,2013-02-19,,Globe article,2013-03,"
+        + "APT1 intrusions,PLA Unit 61398,,high\n"
+        + "We are not behind it,China,2013-03,,Globe article,2013-03,"
+        + "APT1 intrusions; Other incident,,China; PLA Unit 61398,\n",
+        encoding="utf-8",
+    )
+    cli("import", "claims", str(sheet))
+    with reopened(db_url) as s:
+        stances = s.execute(
+            select(Claim.text, ClaimStance.stance)
+            .join(ClaimStance, ClaimStance.claim_id == Claim.id)
+            .order_by(Claim.id, ClaimStance.actor_id)
+        ).all()
+        assert stances == [
+            ("PLA Unit 61398 stole data", "blames"),
+            ("We are not behind it", "clears"),
+            ("We are not behind it", "clears"),
+        ]
+        assert s.scalars(select(Claim.confidence).order_by(Claim.id)).all() == ["high", None]
+        assert s.scalars(select(Incident.name).order_by(Incident.id)).all() == [
+            "APT1 intrusions",
+            "Other incident",
+        ]
+        assert len(s.scalars(select(ClaimIncident.claim_id)).all()) == 3
+        # The blamed and cleared are subjects too.
+        assert len(s.scalars(select(ClaimSubject.claim_id)).all()) == 3
+        created = s.scalars(
+            select(HistoryEntry.entity_id).where(
+                HistoryEntry.entity == "incident", HistoryEntry.action == "created"
+            )
+        ).all()
+        assert len(created) == 2
+    before = dump(db_url)
+    cli("import", "claims", str(sheet))  # the same file again changes nothing
+    assert dump(db_url) == before
+    out = cli("export", "claims", "--flat", "--format", "jsonl").stdout.splitlines()
+    rows = [json.loads(line) for line in out]
+    assert (rows[0]["incident"], rows[0]["blames"], rows[0]["confidence"]) == (
+        "APT1 intrusions",
+        "PLA Unit 61398",
+        "high",
+    )
+    assert (rows[2]["incident"], rows[2]["clears"]) == (
+        "APT1 intrusions; Other incident",
+        "China; PLA Unit 61398",
+    )
+
+
+@pytest.mark.parametrize(
+    "cells, column",
+    [
+        ("APT1 intrusions,China,China,", "column 'clears': an actor cannot be both"),
+        ("APT1 intrusions,,,certain", "confidence"),
+    ],
+)
+def test_flat_import_refuses_bad_attribution_cells(cli, db_url, tmp_path, cells, column) -> None:
+    sheet = tmp_path / "bad.csv"
+    sheet.write_text(FLAT_HEADER + "\nA claim,Mandiant,2013,,,," + cells + "\n", encoding="utf-8")
+    before = dump(db_url)
+    result = cli("import", "claims", str(sheet), ok=False)
+    assert result.exit_code == 65
+    assert "line 2" in result.stderr and column in result.stderr
+    assert dump(db_url) == before
+
+
+def test_export_all_and_import_all_carry_the_attribution_tables(cli, db_url, tmp_path) -> None:
+    seed_story(cli)
+    before = dump(db_url)
+    folder = tmp_path / "backup"
+    cli("export", "all", str(folder))
+    target = tmp_path / "restored.db"
+    cli("--db", str(target), "import", "all", str(folder))
+    restored = dump(str(target))
+    for table in ("incident", "incident_name", "claim_stance", "claim_incident", "actor_part"):
+        assert restored[table] == before[table] and before[table], table
