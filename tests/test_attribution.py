@@ -771,3 +771,121 @@ def test_export_all_and_import_all_carry_the_attribution_tables(cli, db_url, tmp
     restored = dump(str(target))
     for table in ("incident", "incident_name", "claim_stance", "claim_incident", "actor_part"):
         assert restored[table] == before[table] and before[table], table
+
+
+# --- vendor names and disputed sameness ---------------------------------------------------------
+
+
+def vendor_story(cli: Any) -> dict[str, int]:
+    """Microsoft's Salt Typhoon and Trend Micro's Earth Estries share an alias; one analyst says
+    they are one group, Trend Micro disputes it."""
+    ids: dict[str, int] = {}
+    ids["salt"] = ident(cli, "actor", "add", "Salt Typhoon", "--alias", "FamousSparrow")
+    ids["earth"] = ident(cli, "actor", "add", "Earth Estries", "--alias", "FamousSparrow")
+    ident(cli, "incident", "add", "Telecom intrusions", "--kind", "intrusion")
+    ids["ms"] = ident(
+        cli,
+        "claim",
+        "add",
+        "Salt Typhoon breached US telecoms",
+        "--by",
+        "Microsoft",
+        "--blames",
+        "Salt Typhoon",
+        "--incident",
+        "Telecom intrusions",
+        "--source",
+        "MS blog",
+    )
+    ids["tm"] = ident(
+        cli,
+        "claim",
+        "add",
+        "Earth Estries breached telecoms",
+        "--by",
+        "Trend Micro",
+        "--blames",
+        "Earth Estries",
+        "--incident",
+        "Telecom intrusions",
+        "--source",
+        "TM blog",
+    )
+    ids["same"] = ident(
+        cli,
+        "claim",
+        "add",
+        "Salt Typhoon and Earth Estries are one group",
+        "--by",
+        "An analyst",
+        "--same-as",
+        "Salt Typhoon",
+        "--same-as",
+        "Earth Estries",
+        "--source",
+        "Analyst post",
+        "--confidence",
+        "low",
+    )
+    return ids
+
+
+def test_same_as_is_a_claim_and_folding_is_on_request(cli, db_url) -> None:
+    ids = vendor_story(cli)
+    shared = cli("actor", "show", "FamousSparrow", ok=False)
+    assert shared.exit_code != 0 and "ambiguous" in shared.stderr
+    with reopened(db_url) as s:
+        rows = s.execute(
+            select(ClaimStance.actor_id, ClaimStance.stance).where(
+                ClaimStance.claim_id == ids["same"]
+            )
+        ).all()
+        assert sorted(rows) == [(ids["salt"], "same-as"), (ids["earth"], "same-as")]
+    plain = as_json(cli, "report", "attribution", "Telecom intrusions")
+    assert sorted(r["actor"] for r in plain["rows"]) == ["Earth Estries", "Salt Typhoon"]
+    assert plain["folded"] == []
+    folded = as_json(cli, "report", "attribution", "Telecom intrusions", "--fold-same-as")
+    [row] = folded["rows"]
+    assert (row["actor"], row["folded"]) == ("Salt Typhoon", ["Earth Estries"])
+    assert [b["claimant"] for b in row["blamed_by"]] == ["Microsoft", "Trend Micro"]
+    assert row["independent_origins"] == 2
+    assert folded["folded"] == [
+        {
+            "claim_id": ids["same"],
+            "actors": ["Salt Typhoon", "Earth Estries"],
+            "disputed": False,
+            "independent_origins": 1,
+        }
+    ]
+    strict = as_json(
+        cli, "report", "attribution", "Telecom intrusions", "--fold-same-as", "--min-origins", "2"
+    )
+    assert len(strict["rows"]) == 2 and strict["folded"] == []
+    dispute = ident(
+        cli,
+        "claim",
+        "add",
+        "They are different groups",
+        "--by",
+        "Trend Micro",
+        "--about",
+        "Earth Estries",
+    )
+    cli("claim", "link", str(dispute), "disputes", str(ids["same"]))
+    undisputed = as_json(
+        cli, "report", "attribution", "Telecom intrusions", "--fold-same-as", "--undisputed"
+    )
+    assert len(undisputed["rows"]) == 2
+    by_actor = as_json(cli, "report", "attribution", "--actor", "Earth Estries", "--fold-same-as")
+    assert [b["claimant"] for b in by_actor["rows"][0]["blamed_by"]] == [
+        "Microsoft",
+        "Trend Micro",
+    ]
+    # Nothing was merged: both actors are still there.
+    with reopened(db_url) as s:
+        assert (
+            s.scalar(select(ClaimStance.actor_id).where(ClaimStance.claim_id == ids["tm"]))
+            == (ids["earth"])
+        )
+    misuse = cli("report", "attribution", "Telecom intrusions", "--undisputed", ok=False)
+    assert misuse.exit_code == 2

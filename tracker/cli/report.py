@@ -181,25 +181,49 @@ def attribution(
         ),
     ] = None,
     rollup: Rollup = False,
+    fold_same_as: Annotated[
+        bool,
+        typer.Option(
+            "--fold-same-as",
+            help="Treat actors that 'same-as' claims equate as one (the report lists which).",
+        ),
+    ] = False,
+    undisputed: Annotated[
+        bool,
+        typer.Option(
+            "--undisputed", help="With --fold-same-as: only equivalences nobody disputes."
+        ),
+    ] = False,
+    min_origins: Annotated[
+        int,
+        typer.Option(
+            "--min-origins",
+            metavar="N",
+            help="With --fold-same-as: only equivalences on at least N independent origins.",
+        ),
+    ] = 0,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Who is blamed for an incident, by whom, with what confidence, on how many independent
     origins, and who denies it; strongest first. With --actor: every incident an actor is
-    blamed for.
+    blamed for. Vendors' names for one group are folded only on request (--fold-same-as).
 
     Example: tracker report attribution "APT1 intrusions" --rollup
     """
     from tracker.errors import UsageError
-    from tracker.services.attribution import actor_attribution, incident_attribution
+    from tracker.services.attribution import Fold, actor_attribution, incident_attribution
 
     if (incident is None) == (actor is None):
         raise UsageError("give an INCIDENT or --actor ACTOR, one of the two")
+    if (undisputed or min_origins) and not fold_same_as:
+        raise UsageError("--undisputed and --min-origins go with --fold-same-as")
+    fold = Fold(undisputed=undisputed, min_origins=min_origins) if fold_same_as else None
     with session(write=False) as s:
         if actor is not None:
-            report = actor_attribution(s, actor, rollup=rollup)
+            report = actor_attribution(s, actor, rollup=rollup, fold=fold)
         else:
             assert incident is not None
-            report = incident_attribution(s, incident, rollup=rollup)
+            report = incident_attribution(s, incident, rollup=rollup, fold=fold)
     if fmt is Format.json:
         emit_record(report, fmt)
         return
@@ -235,12 +259,18 @@ def attribution(
             "verdicts",
         ]
         title = f"Attribution of {report['incident']['name']}"
+    if fold_same_as and actor is None:
+        columns.append("folded")
     if fmt is Format.table:
         title += " (parts rolled up)" if rollup else ""
         if not rows:
             typer.echo(f"{title}: nobody is blamed or cleared.")
-            return
-        print_table(rows, columns, title=heading(title))
+        else:
+            print_table(rows, columns, title=heading(title))
+        for same in report["folded"]:
+            terms = f"claim #{same['claim_id']}, {same['independent_origins']} origin(s)"
+            terms += ", disputed" if same["disputed"] else ""
+            typer.echo(f"folded: {' = '.join(same['actors'])} ({terms})")
         return
     emit_rows(report["rows"], columns, fmt)
 

@@ -2,7 +2,7 @@
 denies it; accusations met by denials; how an attribution spread over time."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from tracker.models import (
     ClaimIncident,
     ClaimStance,
     Incident,
+    Link,
     Source,
     VerdictEntry,
 )
@@ -22,7 +23,70 @@ from tracker.services import evidence, tree
 from tracker.services.actors import resolve_actor
 from tracker.services.claim_report import ClaimFilter
 from tracker.services.incidents import resolve_incident
-from tracker.vocab import CONFIDENCE_RANK, Stance
+from tracker.vocab import CONFIDENCE_RANK, OPPOSING, Stance, Verdict
+
+
+@dataclass(frozen=True)
+class Fold:
+    """Which `same-as` claims a report may act on: only on request, and on the analyst's terms
+    (undisputed ones only; at least so many independent origins)."""
+
+    undisputed: bool = False
+    min_origins: int = 0
+
+
+def equivalences(session: Session, fold: Fold) -> tuple[dict[int, int], list[dict[str, Any]]]:
+    """The actors `same-as` claims equate, under `fold`'s terms: each actor -> the one it folds
+    into (the lowest id of its group), and the equivalences used, for the report to list."""
+    rows = session.execute(
+        select(ClaimStance.claim_id, ClaimStance.actor_id, Claim.verdict, Actor.name)
+        .join(Claim, Claim.id == ClaimStance.claim_id)
+        .join(Actor, Actor.id == ClaimStance.actor_id)
+        .where(ClaimStance.stance == Stance.same_as.value)
+        .order_by(ClaimStance.claim_id, ClaimStance.actor_id)
+    ).all()
+    claims: dict[int, list[tuple[int, str]]] = {}
+    verdicts: dict[int, str | None] = {}
+    for claim_id, actor_id, verdict, name in rows:
+        claims.setdefault(claim_id, []).append((actor_id, name))
+        verdicts[claim_id] = verdict
+    opposed = set(
+        session.scalars(
+            select(Link.to_id).where(
+                Link.to_id.in_(list(claims)), Link.relation.in_([r.value for r in OPPOSING])
+            )
+        )
+    )
+    walked = evidence.walk(session.connection(), claims)
+    parent: dict[int, int] = {}
+
+    def root(actor: int) -> int:
+        while parent.get(actor, actor) != actor:
+            actor = parent[actor]
+        return actor
+
+    used = []
+    members: set[int] = set()
+    for claim_id, actors in claims.items():
+        disputed = claim_id in opposed or verdicts[claim_id] == Verdict.false.value
+        origins = len(walked[claim_id].origins)
+        if (fold.undisputed and disputed) or origins < fold.min_origins:
+            continue
+        ids = [a for a, _ in actors]
+        members.update(ids)
+        for other in ids[1:]:
+            a, b = root(ids[0]), root(other)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+        used.append(
+            {
+                "claim_id": claim_id,
+                "actors": [n for _, n in actors],
+                "disputed": disputed,
+                "independent_origins": origins,
+            }
+        )
+    return {actor: root(actor) for actor in members}, used
 
 
 @dataclass(frozen=True)
@@ -87,10 +151,21 @@ def _rows(
     stances: list[_Stance],
     key: Any,
     rollup: bool,
+    same: dict[int, int] | None = None,
 ) -> dict[Any, dict[str, Any]]:
     """Blame and clearing grouped by `key(stance, actor)`; with `rollup`, blaming or clearing a
-    part counts for each of its wholes too."""
+    part counts for each of its wholes too; actors `same` folds count as the one they fold
+    into."""
     conn = session.connection()
+    if same:
+        stances = [
+            replace(
+                s,
+                actor_id=same.get(s.actor_id, s.actor_id),
+                claimant_id=same.get(s.claimant_id, s.claimant_id),
+            )
+            for s in stances
+        ]
     actor_ids = {s.actor_id for s in stances} | {s.claimant_id for s in stances}
     up = tree.wholes(conn, actor_ids)
     down = tree.parts(conn, actor_ids)
@@ -146,26 +221,41 @@ def _strongest(row: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def incident_attribution(session: Session, ref: str, *, rollup: bool = False) -> dict[str, Any]:
-    """One row per actor blamed or cleared for the incident, strongest first."""
+def incident_attribution(
+    session: Session, ref: str, *, rollup: bool = False, fold: Fold | None = None
+) -> dict[str, Any]:
+    """One row per actor blamed or cleared for the incident, strongest first. With `fold`,
+    actors that `same-as` claims equate (on its terms) share one row."""
     incident = resolve_incident(session, ref)
+    same, folded = equivalences(session, fold) if fold is not None else ({}, [])
     stances = _stances(session, ClaimIncident.incident_id == incident.id)
-    grouped = _rows(session, stances, lambda _s, actor: actor, rollup)
+    grouped = _rows(session, stances, lambda _s, actor: actor, rollup, same)
     rows = sorted(grouped.values(), key=_strongest)
+    names = _names(session, Actor, same)
+    for row in rows:
+        row["folded"] = sorted(
+            names[a] for a, into in same.items() if into == row["actor_id"] and a != into
+        )
     label = {"id": incident.id, "name": incident.name}
     return {
         "incident": label,
         "rollup": rollup,
+        "folded": folded,
         "rows": [{"incident": incident.name, **_ordered(row)} for row in rows],
     }
 
 
-def actor_attribution(session: Session, ref: str, *, rollup: bool = False) -> dict[str, Any]:
-    """Every incident the actor (with `rollup`, or any of its parts) is blamed or cleared for;
-    claims that name no incident are grouped as blame "in general"."""
+def actor_attribution(
+    session: Session, ref: str, *, rollup: bool = False, fold: Fold | None = None
+) -> dict[str, Any]:
+    """Every incident the actor (with `rollup`, or any of its parts; with `fold`, or any actor
+    `same-as` claims equate with it) is blamed or cleared for; claims that name no incident are
+    grouped as blame "in general"."""
     actor = resolve_actor(session, ref)
     conn = session.connection()
-    wanted = tree.parts(conn, [actor.id])[actor.id] if rollup else {actor.id}
+    same, folded = equivalences(session, fold) if fold is not None else ({}, [])
+    group = {a for a, into in same.items() if into == same.get(actor.id, actor.id)} | {actor.id}
+    wanted = set().union(*tree.parts(conn, group).values()) if rollup else group
     stances = _stances(session, ClaimStance.actor_id.in_(sorted(wanted)))
     grouped = _rows(session, stances, lambda s, _actor: s.incident_id, False)
     names = _names(session, Incident, grouped)
@@ -188,7 +278,12 @@ def actor_attribution(session: Session, ref: str, *, rollup: bool = False) -> di
                 **row,
             }
         )
-    return {"actor": {"id": actor.id, "name": actor.name}, "rollup": rollup, "rows": out}
+    return {
+        "actor": {"id": actor.id, "name": actor.name},
+        "rollup": rollup,
+        "folded": folded,
+        "rows": out,
+    }
 
 
 def _ordered(row: dict[str, Any]) -> dict[str, Any]:
@@ -203,6 +298,7 @@ def _ordered(row: dict[str, Any]) -> dict[str, Any]:
         "first_stated",
         "confidence",
         "verdicts",
+        "folded",
     ]
     return {k: row[k] for k in keys}
 
