@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.engine import Connection
 
 from tracker.dates import period_end
-from tracker.models import Actor, Claim, Source, SourceCitation
+from tracker.models import Actor, Source, SourceCitation
 from tracker.vocab import Relation
 
 # (root claim, the claim whose source it is, the source it appears in, an origin under it)
@@ -120,11 +120,36 @@ def _before(a: str, b: str) -> bool:
     return period_end(a) < b
 
 
+# Each claim's earliest dated source among those it appears in and all they rest on (not its
+# supporters': evidence that came later is no error), in one set-based statement.
+_EARLIEST = """
+    WITH RECURSIVE reach(start, node) AS (
+        SELECT DISTINCT a.source_id, a.source_id FROM appearance a {claims}
+        UNION
+        SELECT reach.start, sc.cited_id FROM reach
+        JOIN source_citation sc ON sc.source_id = reach.node
+    ),
+    earliest AS (
+        SELECT reach.start, min(s.published) AS published FROM reach
+        JOIN source s ON s.id = reach.node
+        WHERE s.published IS NOT NULL
+        GROUP BY reach.start
+    )
+    SELECT c.id, c.stated, min(e.published) FROM claim c
+    JOIN appearance a ON a.claim_id = c.id
+    JOIN earliest e ON e.start = a.source_id
+    WHERE c.stated IS NOT NULL {claims_again}
+    GROUP BY c.id, c.stated
+    ORDER BY c.id
+"""
+
+
 def chronology(
     conn: Connection, claim_ids: Sequence[int] | None, source_ids: Iterable[int] | None
 ) -> list[str]:
-    """Dates that cannot be right, as warnings: a source dated before a source it cites; a claim
-    stated before the earliest source it rests on was published. None: the whole database."""
+    """Dates that cannot be right, as warnings: a source dated before a source it cites (among
+    `source_ids`); a claim stated before the earliest source it rests on was published (among
+    `claim_ids`). None: the whole database."""
     cited = Source.__table__.alias("cited")
     citing = Source.__table__.alias("citing")
     query = (
@@ -143,29 +168,17 @@ def chronology(
         if _before(a_date, b_date)
     ]
     if claim_ids is None:
-        claims = conn.execute(
-            select(Claim.id, Claim.stated).where(Claim.stated.is_not(None)).order_by(Claim.id)
-        ).all()
+        earliest = text(_EARLIEST.format(claims="", claims_again=""))
+        rows = conn.execute(earliest)
     else:
-        claims = conn.execute(
-            select(Claim.id, Claim.stated).where(Claim.id.in_(list(claim_ids)))
-        ).all()
-        claims = [(i, d) for i, d in claims if d]
-    for start in range(0, len(claims), 1000):
-        batch = claims[start : start + 1000]
-        evidence = walk(conn, [i for i, _ in batch])
-        dates = _sources(conn, {s for e in evidence.values() for s in e.sources})
-        for ident, stated in batch:
-            published = [
-                (dates[s]["published"], s)
-                for s in evidence[ident].sources
-                if dates.get(s, {}).get("published")
-            ]
-            if published:
-                earliest, which = min(published)
-                if _before(stated, earliest):
-                    warnings.append(
-                        f"claim #{ident} was stated ({stated}) before the earliest source it "
-                        f"rests on was published (#{which}, {earliest})"
-                    )
+        earliest = text(
+            _EARLIEST.format(claims="WHERE a.claim_id IN :ids", claims_again="AND c.id IN :ids")
+        ).bindparams(bindparam("ids", expanding=True))
+        rows = conn.execute(earliest, {"ids": sorted(set(claim_ids))})
+    warnings += [
+        f"claim #{ident} was stated ({stated}) before the earliest source it rests on was "
+        f"published ({published})"
+        for ident, stated, published in rows
+        if _before(stated, published)
+    ]
     return warnings
