@@ -889,3 +889,21 @@ def test_same_as_is_a_claim_and_folding_is_on_request(cli, db_url) -> None:
         )
     misuse = cli("report", "attribution", "Telecom intrusions", "--undisputed", ok=False)
     assert misuse.exit_code == 2
+
+
+def test_actor_merge_moves_stances_and_tree_and_unmerge_restores(cli, db_url) -> None:
+    ids = seed_story(cli)
+    before = dump(db_url)
+    # Folding the PLA into China: its stance rows and tree links move, the link that would make
+    # China part of itself is dropped.
+    cli("actor", "merge", "China", "People's Liberation Army", "--yes")
+    with reopened(db_url) as s:
+        assert s.execute(select(ActorPart.part_id, ActorPart.whole_id)).all() == [
+            (ids["unit"], ids["china"])
+        ]
+    rolled = as_json(cli, "report", "attribution", INCIDENT, "--rollup")["rows"]
+    assert [r["actor"] for r in rolled] == ["China", "PLA Unit 61398"]
+    cli("actor", "unmerge", str(ids["pla"]))
+    after = dump(db_url)
+    assert after["actor_part"] == before["actor_part"]
+    assert after["claim_stance"] == before["claim_stance"]

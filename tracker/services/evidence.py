@@ -17,14 +17,17 @@ from tracker.dates import period_end
 from tracker.models import Actor, Source, SourceCitation
 from tracker.vocab import Relation
 
-# (root claim, the claim whose source it is, the source it appears in, an origin under it)
+# (root claim, the claim whose source it is, the source it appears in, an origin under it).
+# The range `x BETWEEN y AND y` and `relation || ''` are equalities SQLite's planner does not
+# turn into a Bloom filter over the whole table (built on every call once the database has
+# been ANALYZEd: 40 ms at a million claims, against 0.1 ms for the index look-ups it needs).
 _WALK = text(
     """
     WITH RECURSIVE ev(root, cid) AS (
         SELECT id, id FROM claim WHERE id IN :ids
         UNION
         SELECT ev.root, l.from_id FROM ev
-        JOIN link l ON l.to_id = ev.cid AND l.relation = :supports
+        JOIN link l ON l.to_id BETWEEN ev.cid AND ev.cid AND l.relation || '' = :supports
     ),
     src(root, cid, start, node) AS (
         SELECT ev.root, ev.cid, a.source_id, a.source_id FROM ev
@@ -121,7 +124,8 @@ def _before(a: str, b: str) -> bool:
 
 
 # Each claim's earliest dated source among those it appears in and all they rest on (not its
-# supporters': evidence that came later is no error), in one set-based statement.
+# supporters': evidence that came later is no error), in one set-based statement (the range
+# join: see _WALK).
 _EARLIEST = """
     WITH RECURSIVE reach(start, node) AS (
         SELECT DISTINCT a.source_id, a.source_id FROM appearance a {claims}
@@ -131,7 +135,7 @@ _EARLIEST = """
     ),
     earliest AS (
         SELECT reach.start, min(s.published) AS published FROM reach
-        JOIN source s ON s.id = reach.node
+        JOIN source s ON s.id BETWEEN reach.node AND reach.node
         WHERE s.published IS NOT NULL
         GROUP BY reach.start
     )
