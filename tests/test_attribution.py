@@ -907,3 +907,20 @@ def test_actor_merge_moves_stances_and_tree_and_unmerge_restores(cli, db_url) ->
     after = dump(db_url)
     assert after["actor_part"] == before["actor_part"]
     assert after["claim_stance"] == before["claim_stance"]
+
+
+def test_reports_as_csv_are_flat(cli) -> None:
+    import csv
+    import io
+
+    ids = seed_story(cli)
+    rows = list(
+        csv.DictReader(io.StringIO(cli("report", "attribution", INCIDENT, "-f", "csv").stdout))
+    )
+    assert [r["actor"] for r in rows] == ["PLA Unit 61398", "China"]
+    assert rows[0]["cleared_by"] == f"#{ids['denial']} China (2013-03) [denial]"
+    pairs = list(csv.DictReader(io.StringIO(cli("report", "contested", "-f", "csv").stdout)))
+    assert {(p["accusation_claimant"], p["denial_claimant"]) for p in pairs} == {
+        ("Mandiant", "China"),
+        ("Tom Donilon", "China"),
+    }

@@ -272,7 +272,9 @@ def attribution(
             terms += ", disputed" if same["disputed"] else ""
             typer.echo(f"folded: {' = '.join(same['actors'])} ({terms})")
         return
-    emit_rows(report["rows"], columns, fmt)
+    # CSV and JSON Lines: one flat row per actor, the claims as readable cells (`-f json` keeps
+    # them as objects).
+    emit_rows(rows, columns, fmt)
 
 
 @app.command("contested")
@@ -290,7 +292,19 @@ def contested(fmt: FormatOption = Format.table) -> None:
         emit_record({"contested": report}, fmt)
         return
     if fmt is not Format.table:
-        emit_rows(report, ["accused", "accusation", "denial", "incidents"], fmt)
+        flat = [
+            {
+                "accused": pair["accused"]["name"],
+                "incidents": pair["incidents"],
+                **{
+                    f"{side}_{key}": pair[side][key]
+                    for side in ("accusation", "denial")
+                    for key in ("claim_id", "claimant", "stated", "verdict", "independent_origins")
+                },
+            }
+            for pair in report
+        ]
+        emit_rows(flat, list(flat[0]) if flat else ["accused", "incidents"], fmt)
         return
     if not report:
         typer.echo("No contested attributions.")
