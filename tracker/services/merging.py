@@ -165,12 +165,22 @@ def plan_merge(conn: Connection, entity: str, keep_id: int, other_id: int) -> Pl
     other_name = plan.other.get("name")
     for table, column in _referrers(target):
         rows = [
-            _row(table, r) for r in conn.execute(select(table).where(table.c[column] == other_id))
+            _row(table, r)
+            # In key order: PostgreSQL returns an unordered scan in whatever order its pages
+            # hold, and the preview (and the undo record) must not depend on that.
+            for r in conn.execute(
+                select(table)
+                .where(table.c[column] == other_id)
+                .order_by(*table.primary_key.columns)
+            )
         ]
         if not rows:
             continue
         existing = [
-            _row(table, r) for r in conn.execute(select(table).where(table.c[column] == keep_id))
+            _row(table, r)
+            for r in conn.execute(
+                select(table).where(table.c[column] == keep_id).order_by(*table.primary_key.columns)
+            )
         ]
         keys = _unique_keys(table)
         seen = {(tuple(key), tuple(r[c] for c in key)) for key in keys for r in existing}
