@@ -14,7 +14,9 @@ from tracker.db import open_database
 from tracker.services.flat import COLUMNS
 
 # The columns every flat file had before `claimant_as` (still read without it).
-HEADER = ",".join(c for c in COLUMNS if c != "claimant_as")
+# The original fourteen columns; those added since (claimant_as, the attribution ones) are
+# optional and tested where they are introduced.
+HEADER = ",".join(COLUMNS[: COLUMNS.index("claimant_as")])
 
 
 def write(path: Path, text: str | bytes) -> Path:

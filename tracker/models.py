@@ -165,6 +165,9 @@ class Claim(PublicId, Timestamps, Base):
     stated: Mapped[str | None] = mapped_column(String(10), index=True)
     note: Mapped[str | None] = mapped_column(Text)
     credibility: Mapped[int | None] = mapped_column(SmallInteger)
+    # The confidence the claimant states (ICD 203: low, moderate, high): not our credibility
+    # grade, not a verdict.
+    confidence: Mapped[str | None] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(20), default="unreviewed", index=True)
     # The newest entry of the verdict history, kept here so filters and reports need no subquery.
     verdict: Mapped[str | None] = mapped_column(String(20), index=True)
@@ -175,6 +178,12 @@ class Claim(PublicId, Timestamps, Base):
     )
     tags: Mapped[list["ClaimTag"]] = relationship(
         cascade="all, delete-orphan", order_by="ClaimTag.tag"
+    )
+    incidents: Mapped[list["Incident"]] = relationship(
+        secondary="claim_incident", order_by="Incident.id"
+    )
+    stances: Mapped[list["ClaimStance"]] = relationship(
+        cascade="all, delete-orphan", order_by="ClaimStance.actor_id"
     )
     __table_args__ = (
         UniqueConstraint("claimant_id", "text_hash"),
@@ -257,3 +266,93 @@ class HistoryEntry(Base):
     by: Mapped[str | None] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     __table_args__ = (Index("ix_history_entity", "entity", "entity_id"),)
+
+
+class ActorPart(Base):
+    """Actor `part_id` is part of actor `whole_id` (a unit of an agency of a state). The tree
+    has no cycles: the service refuses one, the check refuses the shortest."""
+
+    __tablename__ = "actor_part"
+    part_id: Mapped[int] = mapped_column(
+        ForeignKey("actor.id", ondelete="CASCADE"), primary_key=True
+    )
+    whole_id: Mapped[int] = mapped_column(
+        ForeignKey("actor.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    __table_args__ = (CheckConstraint("part_id <> whole_id", name="not_self"),)
+
+
+class Incident(PublicId, Timestamps, Base):
+    """What happened: an intrusion, a theft, a leak, an influence operation."""
+
+    __tablename__ = "incident"
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(30), default="other")
+    started: Mapped[str | None] = mapped_column(String(10))
+    ended: Mapped[str | None] = mapped_column(String(10))
+    description: Mapped[str | None] = mapped_column(Text)
+    names: Mapped[list["IncidentName"]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="IncidentName.id"
+    )
+    victims: Mapped[list[Actor]] = relationship(secondary="incident_victim", order_by="Actor.id")
+
+    @property
+    def aliases(self) -> list[str]:
+        return [n.name for n in self.names if not n.is_primary]
+
+
+class IncidentName(Base):
+    """Every name an incident goes by, as `actor_name` for actors: a primary name is unique,
+    an alias may be shared."""
+
+    __tablename__ = "incident_name"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(300))
+    key: Mapped[str] = mapped_column(String(300), index=True)
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    incident: Mapped[Incident] = relationship(back_populates="names")
+    __table_args__ = (
+        UniqueConstraint("incident_id", "key"),
+        Index(
+            "uq_incident_name_primary_key",
+            "key",
+            unique=True,
+            sqlite_where=text("is_primary"),
+            postgresql_where=text("is_primary"),
+        ),
+    )
+
+
+class IncidentVictim(Base):
+    __tablename__ = "incident_victim"
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True
+    )
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id"), primary_key=True, index=True)
+
+
+class ClaimIncident(Base):
+    """The incidents a claim concerns."""
+
+    __tablename__ = "claim_incident"
+    claim_id: Mapped[int] = mapped_column(
+        ForeignKey("claim.id", ondelete="CASCADE"), primary_key=True
+    )
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incident.id"), primary_key=True, index=True
+    )
+
+
+class ClaimStance(Base):
+    """The claim's stance toward an actor's responsibility: it `blames` the actor, `clears` it,
+    or says it is the `same-as` the claim's other same-as actors. One stance per actor."""
+
+    __tablename__ = "claim_stance"
+    claim_id: Mapped[int] = mapped_column(
+        ForeignKey("claim.id", ondelete="CASCADE"), primary_key=True
+    )
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id"), primary_key=True, index=True)
+    stance: Mapped[str] = mapped_column(String(10), index=True)

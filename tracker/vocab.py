@@ -43,6 +43,41 @@ class Relation(StrEnum):
 OPPOSING = (Relation.disputes, Relation.refutes)
 
 
+class IncidentKind(StrEnum):
+    """What happened (STIX incident / campaign; the CFR Cyber Operations Tracker's types)."""
+
+    intrusion = "intrusion"
+    data_theft = "data-theft"
+    leak = "leak"
+    destructive = "destructive"
+    ransomware = "ransomware"
+    influence_operation = "influence-operation"
+    espionage = "espionage"
+    denial_of_service = "denial-of-service"
+    other = "other"
+
+
+class Confidence(StrEnum):
+    """The confidence a claimant states in its own judgement (ICD 203)."""
+
+    low = "low"
+    moderate = "moderate"
+    high = "high"
+
+
+# Strongest first, for sorting reports.
+CONFIDENCE_RANK = {"high": 3, "moderate": 2, "low": 1}
+
+
+class Stance(StrEnum):
+    """A claim's stance toward an actor's responsibility: it holds the actor responsible, says
+    it is not, or says it is the same actor as the claim's other `same-as` actors."""
+
+    blames = "blames"
+    clears = "clears"
+    same_as = "same-as"
+
+
 class Verdict(StrEnum):
     true = "true"
     mostly_true = "mostly-true"
@@ -127,6 +162,26 @@ def source_kind(value: SourceKind | str | None) -> str:
 
 def relation(value: Relation | str) -> str:
     return parse_choice(Relation, value, "relation").value
+
+
+def incident_kind(value: IncidentKind | str | None) -> str:
+    """An incident kind; blank means `other`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return IncidentKind.other.value
+    return parse_choice(IncidentKind, value, "incident kind").value
+
+
+def confidence(value: Confidence | str | None) -> str | None:
+    """A stated confidence; blank clears it."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return parse_choice(
+        Confidence, value.lower() if isinstance(value, str) else value, "confidence"
+    ).value
+
+
+def stance(value: Stance | str) -> str:
+    return parse_choice(Stance, value, "stance").value
 
 
 def verdict(value: Verdict | str) -> str:

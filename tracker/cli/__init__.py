@@ -12,7 +12,7 @@ from typer._click.types import INT, IntRange
 from typer.core import TyperOption
 
 from tracker import __version__
-from tracker.cli import actor, claim, db, export, imports, report, source
+from tracker.cli import actor, claim, db, export, imports, incident, report, source
 from tracker.cli.common import DB_HELP, CommandGroup, closed_streams, set_db
 from tracker.cli.search import search
 from tracker.errors import EXIT_DATAERR, EXIT_ERROR, EXIT_IOERR, TrackerError, UsageError
@@ -125,6 +125,7 @@ app = typer.Typer(
 app.add_typer(claim.app, name="claim")
 app.add_typer(actor.app, name="actor")
 app.add_typer(source.app, name="source")
+app.add_typer(incident.app, name="incident")
 app.command("search")(search)
 app.add_typer(report.app, name="report")
 app.add_typer(imports.app, name="import")

@@ -131,6 +131,56 @@ def edit(
     say(f"updated actor {found.name!r} (#{found.id})")
 
 
+Relation = Annotated[
+    str, typer.Argument(metavar="part-of", help="The relation: part-of (the only one).")
+]
+
+
+def _part_of(relation: str) -> None:
+    if relation.strip().lower() != "part-of":
+        raise typer.BadParameter(
+            f"{relation!r} is not a relation between actors: use part-of", param_hint="RELATION"
+        )
+
+
+@app.command("relate")
+def relate(
+    part: Annotated[str, typer.Argument(metavar="PART", autocompletion=actor_names)],
+    relation: Relation,
+    whole: Annotated[str, typer.Argument(metavar="WHOLE", autocompletion=actor_names)],
+) -> None:
+    """Record that PART is part of WHOLE (a unit of an agency of a state); cycles are refused.
+
+    Example: tracker actor relate "PLA Unit 61398" part-of "People's Liberation Army"
+    """
+    from tracker.services.actors import relate_actors
+
+    _part_of(relation)
+    with session() as s:
+        found, into = relate_actors(s, part, whole)
+        text = f"{found.name!r} (#{found.id}) is part of {into.name!r} (#{into.id})"
+    say(text)
+
+
+@app.command("unrelate")
+def unrelate(
+    part: Annotated[str, typer.Argument(metavar="PART", autocompletion=actor_names)],
+    relation: Relation,
+    whole: Annotated[str, typer.Argument(metavar="WHOLE", autocompletion=actor_names)],
+) -> None:
+    """Remove a part-of relation between two actors.
+
+    Example: tracker actor unrelate "PLA Unit 61398" part-of "People's Liberation Army"
+    """
+    from tracker.services.actors import unrelate_actors
+
+    _part_of(relation)
+    with session() as s:
+        found, into = unrelate_actors(s, part, whole)
+        text = f"{found.name!r} is no longer recorded as part of {into.name!r}"
+    say(text)
+
+
 @app.command("merge")
 def merge(
     keep: Annotated[

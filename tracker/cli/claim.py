@@ -21,6 +21,7 @@ from tracker.cli.common import (
 from tracker.cli.complete import actor_names, source_titles
 from tracker.cli.history import emit_history, history_lines
 from tracker.cli.options import COMBINING, claim_filters
+from tracker.vocab import Confidence as ConfidenceLevel
 from tracker.vocab import Relation, Status, Verdict
 
 if TYPE_CHECKING:
@@ -68,6 +69,46 @@ Credibility = Annotated[
 ]
 Note = Annotated[
     str | None, typer.Option("--note", "-n", metavar="TEXT", help="A note for colleagues.")
+]
+
+Incidents = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--incident", "-i", metavar="INCIDENT", help="An incident the claim concerns (repeatable)."
+    ),
+]
+Blames = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--blames",
+        metavar="ACTOR",
+        help="An actor the claim holds responsible (repeatable; the claimant itself: a claim "
+        "of responsibility).",
+        autocompletion=actor_names,
+    ),
+]
+Clears = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--clears",
+        metavar="ACTOR",
+        help="An actor the claim says is not responsible (repeatable; the claimant itself or "
+        "one of its parts: a denial).",
+        autocompletion=actor_names,
+    ),
+]
+SameAs = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--same-as",
+        metavar="ACTOR",
+        help="The claim says these actors (two or more) are one (repeatable).",
+        autocompletion=actor_names,
+    ),
+]
+Confidence = Annotated[
+    ConfidenceLevel | None,
+    typer.Option(help="The confidence the claimant states: low, moderate or high."),
 ]
 
 LIST_COLUMNS = ["id", "claimant", "text", "stated", "verdict", "status", "sources"]
@@ -145,6 +186,11 @@ def add(
     tag: Tags = None,
     credibility: Credibility = None,
     note: Note = None,
+    incident: Incidents = None,
+    blames: Blames = None,
+    clears: Clears = None,
+    same_as: SameAs = None,
+    confidence: Confidence = None,
     new: NewOption = False,
 ) -> None:
     """Record a claim; prints its id alone on stdout.
@@ -188,6 +234,11 @@ def add(
             credibility_grade=credibility,
             note=note,
             new=new,
+            incidents=incident or [],
+            blames=blames or [],
+            clears=clears or [],
+            same_as=same_as or [],
+            confidence=confidence,
         )
     say(f"recorded claim #{claim.id}")
     typer.echo(claim.id)
@@ -235,6 +286,7 @@ def dossier_lines(d: dict[str, Any]) -> list[str]:
             lines.append(f"  {key}: {', '.join(d[key]) if isinstance(d[key], list) else d[key]}")
     if d["credibility"]:
         lines.append(f"  credibility: {d['credibility']} ({d['credibility_meaning']})")
+    lines.extend(attribution_lines(d))
     lines.append(heading("Sources"))
     if not d["sources"]:
         lines.append("  (none recorded)")
@@ -249,6 +301,7 @@ def dossier_lines(d: dict[str, Any]) -> list[str]:
         for cited in src["chain"]:
             indent = "    " * cited["depth"]
             lines.append(f"  {indent}<- rests on #{cited['id']} {cited['title']}")
+    lines.extend(evidence_lines(d["evidence"]))
     lines.append(heading("Links"))
     if not (d["links_in"] or d["links_out"]):
         lines.append("  (none)")
@@ -271,6 +324,48 @@ def dossier_lines(d: dict[str, Any]) -> list[str]:
         lines.append(f"  {v['at'][:19]} {v['verdict']}{who}{why}")
     lines.append(heading("History"))
     lines.extend(history_lines(d["history"]))
+    return lines
+
+
+def attribution_lines(d: dict[str, Any]) -> list[str]:
+    """Incidents, blame, clearing and sameness, and what they amount to."""
+    lines = []
+    if d["incidents"]:
+        lines.append(
+            "  incidents: " + ", ".join(f"{i['name']} (#{i['id']})" for i in d["incidents"])
+        )
+    for key in ("blames", "clears", "same_as"):
+        if d[key]:
+            listed = ", ".join(f"{a['name']} (#{a['id']})" for a in d[key])
+            lines.append(f"  {key.replace('_', '-')}: {listed}")
+    if d["confidence"]:
+        lines.append(f"  stated confidence: {d['confidence']}")
+    if d["claim_of_responsibility"]:
+        lines.append("  a claim of responsibility: the claimant blames itself")
+    if d["denial"]:
+        lines.append("  a denial: the claimant clears itself")
+    return lines
+
+
+def evidence_lines(ev: dict[str, Any]) -> list[str]:
+    """Origins (sources that rest on nothing recorded) and what rests on each."""
+    count = ev["independent_origins"]
+    lines = [heading("Evidence") + f"  {count} independent origin{'s' if count != 1 else ''}"]
+    for origin in ev["origins"]:
+        facts = ", ".join(str(origin[k]) for k in ("publisher", "published") if origin[k])
+        lines.append(
+            f"  origin #{origin['source_id']} {origin['title']}" + (f" ({facts})" if facts else "")
+        )
+        resting = [f"source #{i}" for i in origin["sources"]] + [
+            f"supporting claim #{i}" for i in origin["claims"]
+        ]
+        lines.append("      rested on by " + ", ".join(resting))
+    if ev["single_origin"]:
+        lines.append("  single origin: several sources, all resting on one")
+    if ev["self_sourced"]:
+        lines.append("  self-sourced: every origin is published by the claimant itself")
+    for warning in ev["warnings"]:
+        lines.append(f"  warning: {warning}")
     return lines
 
 
@@ -319,6 +414,26 @@ def edit(
     ] = None,
     tag: Tags = None,
     remove_tag: Annotated[list[str] | None, typer.Option(help="Remove a tag (repeatable).")] = None,
+    incident: Incidents = None,
+    remove_incident: Annotated[
+        list[str] | None, typer.Option(metavar="INCIDENT", help="Remove an incident (repeatable).")
+    ] = None,
+    blames: Blames = None,
+    remove_blames: Annotated[
+        list[str] | None, typer.Option(metavar="ACTOR", help="Remove a blame (repeatable).")
+    ] = None,
+    clears: Clears = None,
+    remove_clears: Annotated[
+        list[str] | None, typer.Option(metavar="ACTOR", help="Remove a clearing (repeatable).")
+    ] = None,
+    same_as: SameAs = None,
+    remove_same_as: Annotated[
+        list[str] | None, typer.Option(metavar="ACTOR", help="Remove a same-as actor.")
+    ] = None,
+    confidence: Annotated[
+        str | None,
+        typer.Option(metavar="LEVEL", help="Stated confidence: low, moderate, high ('' clears)."),
+    ] = None,
     new: NewOption = False,
 ) -> None:
     """Change a claim; every change is kept in its history ('' clears an optional field).
@@ -344,12 +459,25 @@ def edit(
                 "note": note,
                 "credibility": credibility,
                 "status": status,
+                "confidence": confidence,
             },
-            add={"sources": source or [], "about": about or [], "tags": tag or []},
+            add={
+                "sources": source or [],
+                "about": about or [],
+                "tags": tag or [],
+                "incidents": incident or [],
+                "blames": blames or [],
+                "clears": clears or [],
+                "same_as": same_as or [],
+            },
             remove={
                 "sources": remove_source or [],
                 "about": remove_about or [],
                 "tags": remove_tag or [],
+                "incidents": remove_incident or [],
+                "blames": remove_blames or [],
+                "clears": remove_clears or [],
+                "same_as": remove_same_as or [],
             },
         )
     say(f"updated claim #{ident}" if changes else f"claim #{ident}: nothing to change")

@@ -140,3 +140,218 @@ def disputed(fmt: FormatOption = Format.table) -> None:
         emit_record({"disputed": report}, fmt)
     else:
         emit_rows(report, ["id", "claimant", "text", "verdict", "opposed_by", "supported_by"], fmt)
+
+
+Rollup = Annotated[
+    bool,
+    typer.Option(
+        "--rollup",
+        help="Count blame of an actor's parts as blame of the actor (a unit -> its state).",
+    ),
+]
+
+
+def _who(entries: list[dict[str, Any]], flag: str, word: str) -> str:
+    listed = []
+    for e in entries:
+        facts = ", ".join(
+            x for x in (e["stated"], e["confidence"] and f"{e['confidence']} confidence") if x
+        )
+        mark = f" [{word}]" if e.get(flag) else ""
+        via = f" via #{e['via']}" if e.get("via") else ""
+        listed.append(
+            f"#{e['claim_id']} {e['claimant']}" + (f" ({facts})" if facts else "") + via + mark
+        )
+    return "; ".join(listed) or "-"
+
+
+@app.command("attribution")
+def attribution(
+    incident: Annotated[
+        str | None,
+        typer.Argument(metavar="INCIDENT", help="Incident id, name or alias."),
+    ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--actor",
+            metavar="ACTOR",
+            help="Every incident this actor is blamed for, instead.",
+            autocompletion=actor_names,
+        ),
+    ] = None,
+    rollup: Rollup = False,
+    fold_same_as: Annotated[
+        bool,
+        typer.Option(
+            "--fold-same-as",
+            help="Treat actors that 'same-as' claims equate as one (the report lists which).",
+        ),
+    ] = False,
+    undisputed: Annotated[
+        bool,
+        typer.Option(
+            "--undisputed", help="With --fold-same-as: only equivalences nobody disputes."
+        ),
+    ] = False,
+    min_origins: Annotated[
+        int,
+        typer.Option(
+            "--min-origins",
+            metavar="N",
+            help="With --fold-same-as: only equivalences on at least N independent origins.",
+        ),
+    ] = 0,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Who is blamed for an incident, by whom, with what confidence, on how many independent
+    origins, and who denies it; strongest first. With --actor: every incident an actor is
+    blamed for. Vendors' names for one group are folded only on request (--fold-same-as).
+
+    Example: tracker report attribution "APT1 intrusions" --rollup
+    """
+    from tracker.errors import UsageError
+    from tracker.services.attribution import Fold, actor_attribution, incident_attribution
+
+    if (incident is None) == (actor is None):
+        raise UsageError("give an INCIDENT or --actor ACTOR, one of the two")
+    if (undisputed or min_origins) and not fold_same_as:
+        raise UsageError("--undisputed and --min-origins go with --fold-same-as")
+    fold = Fold(undisputed=undisputed, min_origins=min_origins) if fold_same_as else None
+    with session(write=False) as s:
+        if actor is not None:
+            report = actor_attribution(s, actor, rollup=rollup, fold=fold)
+        else:
+            assert incident is not None
+            report = incident_attribution(s, incident, rollup=rollup, fold=fold)
+    if fmt is Format.json:
+        emit_record(report, fmt)
+        return
+    rows = [
+        {
+            **row,
+            "incident": row["incident"] or "(none named)",
+            "blamed_by": _who(row["blamed_by"], "claim_of_responsibility", "claims it"),
+            "cleared_by": _who(row["cleared_by"], "denial", "denial"),
+            "actors": ", ".join(a["name"] for a in row.get("actors", [])),
+        }
+        for row in report["rows"]
+    ]
+    if actor is not None:
+        columns = [
+            "incident",
+            "actors",
+            "blamed_by",
+            "cleared_by",
+            "independent_origins",
+            "first_stated",
+            "verdicts",
+        ]
+        title = f"Attribution of incidents to {report['actor']['name']}"
+    else:
+        columns = [
+            "actor",
+            "blamed_by",
+            "cleared_by",
+            "claimed_responsibility",
+            "independent_origins",
+            "first_stated",
+            "verdicts",
+        ]
+        title = f"Attribution of {report['incident']['name']}"
+    if fold_same_as and actor is None:
+        columns.append("folded")
+    if fmt is Format.table:
+        title += " (parts rolled up)" if rollup else ""
+        if not rows:
+            typer.echo(f"{title}: nobody is blamed or cleared.")
+        else:
+            print_table(rows, columns, title=heading(title))
+        for same in report["folded"]:
+            terms = f"claim #{same['claim_id']}, {same['independent_origins']} origin(s)"
+            terms += ", disputed" if same["disputed"] else ""
+            typer.echo(f"folded: {' = '.join(same['actors'])} ({terms})")
+        return
+    # CSV and JSON Lines: one flat row per actor, the claims as readable cells (`-f json` keeps
+    # them as objects).
+    emit_rows(rows, columns, fmt)
+
+
+@app.command("contested")
+def contested(fmt: FormatOption = Format.table) -> None:
+    """Blame met by a denial from the accused (or one of its parts, or what it is part of):
+    accusation and denial side by side, with their origins and verdicts.
+
+    Example: tracker report contested
+    """
+    from tracker.services.attribution import contested as build
+
+    with session(write=False) as s:
+        report = build(s)
+    if fmt is Format.json:
+        emit_record({"contested": report}, fmt)
+        return
+    if fmt is not Format.table:
+        flat = [
+            {
+                "accused": pair["accused"]["name"],
+                "incidents": pair["incidents"],
+                **{
+                    f"{side}_{key}": pair[side][key]
+                    for side in ("accusation", "denial")
+                    for key in ("claim_id", "claimant", "stated", "verdict", "independent_origins")
+                },
+            }
+            for pair in report
+        ]
+        emit_rows(flat, list(flat[0]) if flat else ["accused", "incidents"], fmt)
+        return
+    if not report:
+        typer.echo("No contested attributions.")
+    for pair in report:
+        where = f" ({', '.join(pair['incidents'])})" if pair["incidents"] else ""
+        typer.echo(heading(f"{pair['accused']['name']}{where}"))
+        for side in ("accusation", "denial"):
+            c = pair[side]
+            facts = ", ".join(
+                x
+                for x in (
+                    c["stated"],
+                    c["confidence"] and f"{c['confidence']} confidence",
+                    f"{c['independent_origins']} origin(s)",
+                    f"verdict: {c['verdict'] or 'none'}",
+                )
+                if x
+            )
+            typer.echo(f"  {side}: #{c['claim_id']} {c['claimant']}: {c['text']} ({facts})")
+        typer.echo("")
+
+
+@app.command("timeline")
+def timeline(
+    incident: Annotated[
+        str | None, typer.Option(metavar="INCIDENT", help="Only claims about this incident.")
+    ] = None,
+    about: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="ACTOR",
+            help="Only claims about this actor (repeatable: all).",
+            autocompletion=actor_names,
+        ),
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option(metavar="TAG", help="Only claims with this tag.")
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Every claim, appearance and verdict in date order, partial dates where they belong:
+    how an attribution spread and when it was denied.
+
+    Example: tracker report timeline --incident "APT1 intrusions"
+    """
+    from tracker.services.attribution import timeline as build
+
+    with session(write=False) as s:
+        events = build(s, incident=incident, about=about or [], tags=tag or [])
+    emit_rows(events, ["date", "event", "claim_id", "who", "what"], fmt)

@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker import vocab
-from tracker.errors import InvalidInput, NotFound
-from tracker.models import Actor, ActorName, Appearance, Claim, ClaimSubject, Source
-from tracker.services import identity
-from tracker.services.common import notify, parse_id
+from tracker.errors import Conflict, InvalidInput, NotFound
+from tracker.models import Actor, ActorName, ActorPart, Appearance, Claim, ClaimSubject, Source
+from tracker.services import identity, tree
+from tracker.services.common import notify, parse_id, record
 from tracker.services.editing import Editable
 from tracker.text import clean_actor_name, clean_optional, name_key
 from tracker.vocab import ActorKind, reliability_grade
@@ -173,6 +173,37 @@ def edit_actor(
     return actor, changes
 
 
+def relate_actors(session: Session, part_ref: str, whole_ref: str) -> tuple[Actor, Actor]:
+    """Record that PART is part of WHOLE (a unit of an agency); a cycle is refused."""
+    part = resolve_actor(session, part_ref)
+    whole = resolve_actor(session, whole_ref)
+    if part.id == whole.id:
+        raise Conflict(f"actor {part.name!r} cannot be part of itself")
+    conn = session.connection()
+    if part.id in tree.wholes(conn, [whole.id])[whole.id]:
+        raise Conflict(f"{whole.name!r} is already part of {part.name!r}: that would be a cycle")
+    if session.get(ActorPart, (part.id, whole.id)) is not None:
+        raise Conflict(f"{part.name!r} is already part of {whole.name!r}")
+    session.add(ActorPart(part_id=part.id, whole_id=whole.id))
+    session.flush()
+    record(session, "actor", part.id, "edited", {"part_of": {"added": [whole.name]}})
+    record(session, "actor", whole.id, "edited", {"parts": {"added": [part.name]}})
+    return part, whole
+
+
+def unrelate_actors(session: Session, part_ref: str, whole_ref: str) -> tuple[Actor, Actor]:
+    part = resolve_actor(session, part_ref)
+    whole = resolve_actor(session, whole_ref)
+    found = session.get(ActorPart, (part.id, whole.id))
+    if found is None:
+        raise NotFound(f"{part.name!r} is not recorded as part of {whole.name!r}")
+    session.delete(found)
+    session.flush()
+    record(session, "actor", part.id, "edited", {"part_of": {"removed": [whole.name]}})
+    record(session, "actor", whole.id, "edited", {"parts": {"removed": [part.name]}})
+    return part, whole
+
+
 def list_actors(session: Session) -> list[dict[str, Any]]:
     made = select(Claim.claimant_id, func.count().label("n")).group_by(Claim.claimant_id).subquery()
     about = (
@@ -223,6 +254,14 @@ def actor_record(actor: Actor) -> dict[str, Any]:
 def actor_detail(session: Session, ref: str) -> dict[str, Any]:
     actor = resolve_actor(session, ref)
     detail = actor_record(actor)
+    near = tree.direct(session.connection(), actor.id)
+    names = dict(
+        session.execute(
+            select(Actor.id, Actor.name).where(Actor.id.in_(near["part_of"] + near["parts"]))
+        ).all()
+    )
+    detail["part_of"] = [{"id": i, "name": names[i]} for i in near["part_of"]]
+    detail["parts"] = [{"id": i, "name": names[i]} for i in near["parts"]]
     detail["claims_made"] = session.scalar(
         select(func.count()).select_from(Claim).where(Claim.claimant_id == actor.id)
     )

@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tracker import vocab
 from tracker.dates import parse_optional_date
-from tracker.errors import Conflict, NotFound
+from tracker.errors import Conflict, InvalidInput, NotFound
 from tracker.models import (
     Appearance,
     Claim,
+    ClaimStance,
     ClaimSubject,
     ClaimTag,
     HistoryEntry,
@@ -21,14 +22,15 @@ from tracker.models import (
     VerdictEntry,
     now,
 )
-from tracker.services import identity
+from tracker.services import identity, tree
 from tracker.services.actors import resolve_actor, resolve_actor_as
 from tracker.services.common import parse_id
 from tracker.services.editing import Editable
+from tracker.services.evidence import evidence_record
 from tracker.services.history import changed, current_user, record
 from tracker.services.sources import citation_chain, resolve_source, source_brief
 from tracker.text import MAX_NOTE, MAX_TEXT, claim_key, clean, clean_optional, clean_tag
-from tracker.vocab import CREDIBILITY_MEANING, Relation, Status, Verdict
+from tracker.vocab import CREDIBILITY_MEANING, Relation, Stance, Status, Verdict
 
 
 def text_hash(text: str) -> str:
@@ -112,6 +114,91 @@ def _add_tags(claim: Claim, tags: Iterable[str]) -> list[str]:
     return added
 
 
+def _add_incidents(session: Session, claim: Claim, refs: Iterable[str]) -> list[str]:
+    from tracker.services.incidents import resolve_incident
+
+    added = []
+    for ref in refs:
+        incident = resolve_incident(session, ref, create=True)
+        if incident not in claim.incidents:
+            claim.incidents.append(incident)
+            added.append(incident.name)
+    return added
+
+
+def _remove_incidents(session: Session, claim: Claim, refs: Iterable[str]) -> None:
+    from tracker.services.incidents import resolve_incident
+
+    for ref in refs:
+        incident = resolve_incident(session, ref)
+        if incident not in claim.incidents:
+            raise NotFound(f"claim #{claim.id} does not concern incident {incident.name!r}")
+        claim.incidents.remove(incident)
+
+
+def _stance_adder(stance: Stance) -> "_ListEdit":
+    """Add actors the claim blames, clears or equates: each also becomes a subject of the
+    claim, and an actor holds one stance per claim (blamed and cleared at once is refused)."""
+
+    def add(session: Session, claim: Claim, refs: Iterable[str]) -> list[str]:
+        added = []
+        for ref in refs:
+            actor = resolve_actor(session, ref, create=True)
+            held = next((st for st in claim.stances if st.actor_id == actor.id), None)
+            if held is not None:
+                if held.stance == stance.value:
+                    continue
+                raise Conflict(
+                    f"the claim cannot both {_verb(held.stance)} and {_verb(stance.value)} "
+                    f"{actor.name!r}"
+                )
+            claim.stances.append(ClaimStance(actor_id=actor.id, stance=stance.value))
+            if actor not in claim.subjects:
+                _add_subjects(session, claim, [ref])
+            added.append(actor.name)
+        return added
+
+    return add
+
+
+def _stance_remover(stance: Stance) -> "_ListEdit":
+    def remove(session: Session, claim: Claim, refs: Iterable[str]) -> None:
+        for ref in refs:
+            actor = resolve_actor(session, ref)
+            held = next(
+                (s for s in claim.stances if s.actor_id == actor.id and s.stance == stance),
+                None,
+            )
+            if held is None:
+                raise NotFound(f"claim #{claim.id} does not {_verb(stance.value)} {actor.name!r}")
+            claim.stances.remove(held)
+
+    return remove
+
+
+def _verb(stance: str) -> str:
+    return {"blames": "blame", "clears": "clear", "same-as": "equate"}.get(stance, stance)
+
+
+def _stance_names(claim: Claim, stance: Stance) -> list[str]:
+    names = {a.id: a.name for a in claim.subjects}
+    return [names.get(s.actor_id, f"#{s.actor_id}") for s in claim.stances if s.stance == stance]
+
+
+def _check_stances(claim: Claim) -> None:
+    """What must hold once a claim's stances are set: a sameness claim names at least two
+    actors and nothing else of responsibility."""
+    kinds = {s.stance for s in claim.stances}
+    same = [s for s in claim.stances if s.stance == Stance.same_as]
+    if same and len(same) < 2:
+        raise InvalidInput("--same-as needs at least two actors: the claim says they are one")
+    if same and kinds - {Stance.same_as.value}:
+        raise InvalidInput(
+            "a claim that actors are the same cannot also blame or clear: record that as "
+            "another claim"
+        )
+
+
 def add_claim(
     session: Session,
     text: str,
@@ -125,9 +212,18 @@ def add_claim(
     credibility_grade: int | str | None = None,
     note: str | None = None,
     new: bool = False,
+    incidents: Sequence[str] = (),
+    blames: Sequence[str] = (),
+    clears: Sequence[str] = (),
+    same_as: Sequence[str] = (),
+    confidence: str | None = None,
 ) -> Claim:
     """Record a claim. Names nobody has are created (see `identity`); with `new`, even those
-    that resemble known ones. A claimant or subject named by an alias keeps that alias."""
+    that resemble known ones. A claimant or subject named by an alias keeps that alias.
+
+    `incidents`: what the claim concerns; `blames` / `clears`: actors it holds responsible or
+    not (they are also its subjects); `same_as`: actors it says are one; `confidence`: the
+    confidence the claimant states (low, moderate, high)."""
     identity.allow_new(session, new)
     text = clean(text, "claim text", limit=MAX_TEXT)
     claim = Claim(
@@ -137,6 +233,7 @@ def add_claim(
         stated=parse_optional_date(stated, "date stated"),
         note=clean_optional(note, "note", limit=MAX_NOTE),
         credibility=vocab.credibility(credibility_grade),
+        confidence=vocab.confidence(confidence),
         status=Status.unreviewed.value,
     )
     claimant, claim.claimant_as = resolve_actor_as(session, by, create=True)
@@ -146,6 +243,14 @@ def add_claim(
     _add_sources(session, claim, sources)
     _add_subjects(session, claim, about)
     _add_tags(claim, tags)
+    _add_incidents(session, claim, incidents)
+    for stance, refs in (
+        (Stance.blames, blames),
+        (Stance.clears, clears),
+        (Stance.same_as, same_as),
+    ):
+        _stance_adder(stance)(session, claim, refs)
+    _check_stances(claim)
     session.flush()
     record(session, "claim", claim.id, "created", snapshot(claim))
     return claim
@@ -167,6 +272,11 @@ def snapshot(claim: Claim) -> dict[str, Any]:
         "status": claim.status,
         "verdict": claim.verdict,
         "note": claim.note,
+        "incidents": [i.name for i in claim.incidents],
+        "blames": _stance_names(claim, Stance.blames),
+        "clears": _stance_names(claim, Stance.clears),
+        "same_as": _stance_names(claim, Stance.same_as),
+        "confidence": claim.confidence,
     }
 
 
@@ -180,6 +290,7 @@ _SCALARS: dict[str, Callable[[Session, Any], Any]] = {
     "note": lambda _s, v: clean_optional(v, "note", limit=MAX_NOTE),
     "credibility": lambda _s, v: vocab.credibility(v),
     "status": lambda _s, v: vocab.status(v),
+    "confidence": lambda _s, v: vocab.confidence(v),
 }
 
 
@@ -197,6 +308,12 @@ def _remove_subjects(session: Session, claim: Claim, refs: Iterable[str]) -> Non
         actor = resolve_actor(session, ref)
         if actor not in claim.subjects:
             raise NotFound(f"claim #{claim.id} is not about {actor.name!r}")
+        held = next((s for s in claim.stances if s.actor_id == actor.id), None)
+        if held is not None:
+            raise Conflict(
+                f"claim #{claim.id} {held.stance} {actor.name!r}: remove that first "
+                f"(--remove-{held.stance})"
+            )
         claim.subjects.remove(actor)
 
 
@@ -216,6 +333,10 @@ _LISTS: dict[str, tuple[_ListEdit, _ListEdit]] = {
     "sources": (_add_sources, _remove_sources),
     "about": (_add_subjects, _remove_subjects),
     "tags": (lambda _s, claim, raws: _add_tags(claim, raws), _remove_tags),
+    "incidents": (_add_incidents, _remove_incidents),
+    "blames": (_stance_adder(Stance.blames), _stance_remover(Stance.blames)),
+    "clears": (_stance_adder(Stance.clears), _stance_remover(Stance.clears)),
+    "same_as": (_stance_adder(Stance.same_as), _stance_remover(Stance.same_as)),
 }
 
 
@@ -268,7 +389,12 @@ def edit_claim(
         if claimant.id != claim.claimant_id or digest != claim.text_hash:
             _check_unique(session, claimant.id, digest, claim.id)
 
-    changes = EDITABLE.edit(session, claim, fields, add, remove, check=unique)
+    # Stances first: an actor stops being a subject only once the claim holds no stance on it.
+    stances = ("blames", "clears", "same_as")
+    ordered = dict(sorted((remove or {}).items(), key=lambda item: item[0] not in stances))
+    changes = EDITABLE.edit(
+        session, claim, fields, add, ordered, check=unique, after=_check_stances
+    )
     return claim.id, changes
 
 
@@ -472,6 +598,32 @@ def _claim_brief(claim: Claim) -> dict[str, Any]:
     }
 
 
+def stance_record(conn: Any, claim: Claim) -> dict[str, Any]:
+    """The claim's incidents and stances, with what they amount to: clearing the claimant
+    (itself, a part of it or what it is part of) is a denial; blaming it, a claim of
+    responsibility."""
+    names = {a.id: a.name for a in claim.subjects}
+    line = tree.wholes(conn, [claim.claimant_id])[claim.claimant_id]
+    line |= tree.parts(conn, [claim.claimant_id])[claim.claimant_id]
+
+    def actors(stance: Stance) -> list[dict[str, Any]]:
+        return [
+            {"id": s.actor_id, "name": names.get(s.actor_id), "self": s.actor_id in line}
+            for s in claim.stances
+            if s.stance == stance
+        ]
+
+    blames, clears = actors(Stance.blames), actors(Stance.clears)
+    return {
+        "incidents": [{"id": i.id, "name": i.name} for i in claim.incidents],
+        "blames": blames,
+        "clears": clears,
+        "same_as": actors(Stance.same_as),
+        "denial": any(a["self"] for a in clears),
+        "claim_of_responsibility": any(a["self"] for a in blames),
+    }
+
+
 def claim_dossier(session: Session, ref: str) -> dict[str, Any]:
     """Everything known about one claim: who, what, where, about whom, who agrees or disputes."""
     claim = resolve_claim(session, ref)
@@ -524,6 +676,7 @@ def claim_dossier(session: Session, ref: str) -> dict[str, Any]:
             )
         ).all()
     )
+    conn = session.connection()
     return {
         "id": claim.id,
         "uid": claim.uid,
@@ -539,6 +692,8 @@ def claim_dossier(session: Session, ref: str) -> dict[str, Any]:
         "tags": [t.tag for t in claim.tags],
         "credibility": claim.credibility,
         "credibility_meaning": CREDIBILITY_MEANING.get(claim.credibility or 0),
+        "confidence": claim.confidence,
+        **stance_record(conn, claim),
         "status": claim.status,
         "verdict": claim.verdict,
         "note": claim.note,
@@ -554,6 +709,7 @@ def claim_dossier(session: Session, ref: str) -> dict[str, Any]:
             }
             for v in verdicts
         ],
+        "evidence": evidence_record(conn, claim.id, claim.claimant_id),
         "history": claim_history(session, str(claim.id)),
         "created_at": claim.created_at.isoformat(),
         "updated_at": claim.updated_at.isoformat(),

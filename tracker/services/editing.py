@@ -35,9 +35,12 @@ class Editable:
         remove: Mapping[str, Sequence[str]] | None = None,
         *,
         check: Callable[[dict[str, Any]], None] | None = None,
+        after: Callable[[Any], None] | None = None,
     ) -> dict[str, Any]:
         """Apply the edit to `obj`; returns the changes (recorded in its history), or {} and no
-        history when nothing changed. `check` sees the parsed values before anything changes."""
+        history when nothing changed. `check` sees the parsed values before anything changes;
+        `after` sees the record once every field is set (a rule across fields), before the
+        history is written."""
         given = {k: v for k, v in (fields or {}).items() if v is not None}
         add, remove = dict(add or {}), dict(remove or {})
         unknown = (given.keys() - self.scalars.keys()) | (
@@ -59,6 +62,8 @@ class Editable:
             self.lists[key][0](session, obj, refs)
         for key, refs in remove.items():
             self.lists[key][1](session, obj, refs)
+        if after is not None:
+            after(obj)
         session.flush()
         changes = diff(before, self.state(obj))
         if changes:

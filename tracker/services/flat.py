@@ -1,8 +1,9 @@
 """The flat claim format: one row per (claim, source) appearance, as CSV or JSON Lines.
 
 Columns: text, claimant, quote, stated, about, tags, verdict, note, credibility, source,
-source_url, source_publisher, source_date, source_kind. Only `text` and `claimant` are required;
-`about` and `tags` hold several values separated by `;`. Reading is streamed line by line, so
+source_url, source_publisher, source_date, source_kind, claimant_as, incident, blames, clears,
+confidence. Only `text` and `claimant` are required; `about`, `tags`, `incident`, `blames` and
+`clears` hold several values separated by `;`. Reading is streamed line by line, so
 every problem can be named with its file, line and column.
 """
 
@@ -13,13 +14,22 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker import vocab
 from tracker.dates import parse_optional_date
 from tracker.errors import InvalidInput
-from tracker.models import Actor, Appearance, Source
+from tracker.models import (
+    Actor,
+    Appearance,
+    Claim,
+    ClaimIncident,
+    ClaimStance,
+    ClaimSubject,
+    Incident,
+    Source,
+)
 from tracker.services.claim_report import BATCH, ClaimFilter, claim_rows
 from tracker.text import (
     MAX_TEXT,
@@ -33,7 +43,7 @@ from tracker.text import (
     name_key,
     split_list,
 )
-from tracker.vocab import SourceKind
+from tracker.vocab import SourceKind, Stance
 
 COLUMNS = [
     "text",
@@ -51,6 +61,10 @@ COLUMNS = [
     "source_date",
     "source_kind",
     "claimant_as",
+    "incident",
+    "blames",
+    "clears",
+    "confidence",
 ]
 REQUIRED = ("text", "claimant")
 # A field longer than this makes a file unreadable (the csv module's own guard); fields that fit
@@ -101,6 +115,10 @@ class FlatRow:
     source_publisher: str | None = None
     source_date: str | None = None
     source_kind: str = OTHER_KIND
+    incidents: list[str] = field(default_factory=list)
+    blames: list[str] = field(default_factory=list)
+    clears: list[str] = field(default_factory=list)
+    confidence: str | None = None
 
 
 class Reader:
@@ -295,6 +313,19 @@ def validate(line: int, record: dict[str, Any]) -> FlatRow:
         row.note = clean_optional(_text(record, "note"), "note")
         column = "credibility"
         row.credibility = vocab.credibility(_text(record, "credibility"))
+        column = "incident"
+        row.incidents = [
+            clean_actor_name(i, "incident") for i in split_list(_text(record, "incident"))
+        ]
+        column = "blames"
+        row.blames = [clean_actor_name(a, "actor") for a in split_list(_text(record, "blames"))]
+        column = "clears"
+        row.clears = [clean_actor_name(a, "actor") for a in split_list(_text(record, "clears"))]
+        both = {name_key(a) for a in row.blames} & {name_key(a) for a in row.clears}
+        if both:
+            raise InvalidInput("an actor cannot be both blamed and cleared by one claim")
+        column = "confidence"
+        row.confidence = vocab.confidence(_text(record, "confidence"))
         column = "source"
         source = (_text(record, "source") or "").strip()
         column = "source_url"
@@ -337,8 +368,47 @@ def _flat(session: Session, claims: Iterator[dict[str, Any]]) -> Iterator[dict[s
         yield from _expand(session, pending)
 
 
+def _attribution(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Each claim's stated confidence, incidents, and the actors it blames and clears."""
+    found: dict[int, dict[str, Any]] = {
+        i: {"incident": [], "blames": [], "clears": [], "confidence": None} for i in ids
+    }
+    for ident, confidence in session.execute(
+        select(Claim.id, Claim.confidence).where(Claim.id.in_(ids), Claim.confidence.is_not(None))
+    ):
+        found[ident]["confidence"] = confidence
+    for ident, name in session.execute(
+        select(ClaimIncident.claim_id, Incident.name)
+        .join(Incident, Incident.id == ClaimIncident.incident_id)
+        .where(ClaimIncident.claim_id.in_(ids))
+    ):
+        found[ident]["incident"].append(name)
+    # Named as the `about` column names them (an alias if the claim gave one), so that a file
+    # read back resolves both to the same actor.
+    for ident, stance, name in session.execute(
+        select(
+            ClaimStance.claim_id,
+            ClaimStance.stance,
+            func.coalesce(ClaimSubject.as_name, Actor.name),
+        )
+        .join(Actor, Actor.id == ClaimStance.actor_id)
+        .outerjoin(
+            ClaimSubject,
+            (ClaimSubject.claim_id == ClaimStance.claim_id)
+            & (ClaimSubject.actor_id == ClaimStance.actor_id),
+        )
+        .where(
+            ClaimStance.claim_id.in_(ids),
+            ClaimStance.stance.in_([Stance.blames.value, Stance.clears.value]),
+        )
+    ):
+        found[ident][stance].append(name)
+    return found
+
+
 def _expand(session: Session, claims: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
     ids = [c["id"] for c in claims]
+    attribution = _attribution(session, ids)
     appearances: dict[int, list[Any]] = {}
     for row in session.execute(
         select(
@@ -368,6 +438,10 @@ def _expand(session: Session, claims: list[dict[str, Any]]) -> Iterable[dict[str
             "note": claim["note"],
             "credibility": claim["credibility"],
         }
+        extra = attribution[claim["id"]]
+        for key in ("incident", "blames", "clears"):
+            base[key] = join_list(sorted(extra[key], key=name_key))
+        base["confidence"] = extra["confidence"]
         found = appearances.get(claim["id"]) or [(None, None, None, None, None)]
         for title, url, publisher, published, kind in found:
             yield {

@@ -241,8 +241,8 @@ def _word(value: Any) -> str:
 
 
 def entity_history(session: Session, entity: str, ref: str) -> list[dict[str, Any]]:
-    """Every entry about one actor or source, oldest first. `ref` is an id (which also finds
-    one merged away or deleted), or a name or title the record has now."""
+    """Every entry about one actor, source or incident, oldest first. `ref` is an id (which
+    also finds one merged away or deleted), or a name or title the record has now."""
     from sqlalchemy import select
 
     from tracker.errors import NotFound
@@ -254,6 +254,10 @@ def entity_history(session: Session, entity: str, ref: str) -> list[dict[str, An
             from tracker.services.actors import resolve_actor
 
             ident = resolve_actor(session, ref).id
+        elif entity == "incident":
+            from tracker.services.incidents import resolve_incident
+
+            ident = resolve_incident(session, ref).id
         else:
             from tracker.services.sources import resolve_source
 

@@ -19,13 +19,22 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
 from tracker.errors import Ambiguous, Conflict, InvalidInput, NotFound
-from tracker.models import Actor, ActorName, HistoryEntry, Source, new_uid, now
+from tracker.models import (
+    Actor,
+    ActorName,
+    HistoryEntry,
+    Incident,
+    IncidentName,
+    Source,
+    new_uid,
+    now,
+)
 from tracker.names import Similar, SimilarityIndex
 from tracker.services.common import current_user
 from tracker.text import clean_actor_name, name_key
@@ -167,31 +176,38 @@ class _Directory:
 
 
 @dataclass
-class ActorDirectory(_Directory):
-    """Actors by name or alias."""
+class _NamedDirectory(_Directory):
+    """Records known by a primary name and aliases kept in a name table (actors, incidents): a
+    primary name is unique among all names, an alias may be shared, and a look-up by a shared
+    alias is ambiguous."""
 
     _exact: dict[str, list[tuple[int, str, bool]]] | None = None  # preloaded: key -> names
 
-    what = "actor"
+    record: ClassVar[Any]  # the record's model (Actor)
+    names: ClassVar[Any]  # its name table's model (ActorName)
+    owner: ClassVar[str]  # the name table's column naming the record (actor_id)
 
-    def preload(self) -> ActorDirectory:
+    def _owner(self) -> Any:
+        return getattr(self.names, self.owner)
+
+    def preload(self) -> Self:
         self._exact = {}
         rows = self.conn.execute(
-            select(ActorName.key, ActorName.actor_id, ActorName.name, ActorName.is_primary)
+            select(self.names.key, self._owner(), self.names.name, self.names.is_primary)
         )
-        for key, actor_id, name, primary in rows:
-            self._exact.setdefault(key, []).append((actor_id, name, primary))
+        for key, owner_id, name, primary in rows:
+            self._exact.setdefault(key, []).append((owner_id, name, primary))
         return self
 
     def matches(self, name: str) -> list[tuple[int, str, bool]]:
-        """(actor id, the matching name as recorded, whether it is the primary) per actor."""
+        """(record id, the matching name as recorded, whether it is the primary) per record."""
         key = name_key(name)
         if self._exact is not None:
             return self._exact.get(key, [])
         rows = self.conn.execute(
-            select(ActorName.actor_id, ActorName.name, ActorName.is_primary)
-            .where(ActorName.key == key)
-            .order_by(ActorName.actor_id)
+            select(self._owner(), self.names.name, self.names.is_primary)
+            .where(self.names.key == key)
+            .order_by(self._owner())
         )
         return [(a, n, p) for a, n, p in rows]
 
@@ -199,67 +215,74 @@ class ActorDirectory(_Directory):
         index = SimilarityIndex()
         index.add_many(
             self.conn.execute(
-                select(ActorName.actor_id, ActorName.name, Actor.name).join(
-                    Actor, Actor.id == ActorName.actor_id
+                select(self._owner(), self.names.name, self.record.name).join(
+                    self.record, self.record.id == self._owner()
                 )
             )
         )
         return index
 
+    def _label(self, ident: int) -> Any:
+        return self.conn.execute(select(self.record.name).where(self.record.id == ident)).scalar()
+
     def _ambiguous(self, name: str, found: list[tuple[int, str, bool]]) -> Ambiguous:
-        labels = dict(
+        labels: dict[int, str] = dict(
             self.conn.execute(
-                select(Actor.id, Actor.name).where(Actor.id.in_([f[0] for f in found]))
+                select(self.record.id, self.record.name).where(
+                    self.record.id.in_([f[0] for f in found])
+                )
             ).all()
         )
-        return Ambiguous("actor name", name, [f"#{a} {labels.get(a, n)!r}" for a, n, _ in found])
+        return Ambiguous(
+            f"{self.what} name", name, [f"#{a} {labels.get(a, n)!r}" for a, n, _ in found]
+        )
 
     def check_name(self, name: str, *, primary: bool, actor_id: int | None = None) -> list[str]:
-        """Whether `name` may become a name of `actor_id` (None: an actor being created): a
-        primary name is unique among all names, an alias may not be another's primary name.
-        Returns the other actors that share it as an alias, for the user to be told."""
+        """Whether `name` may become a name of record `actor_id` (None: a record being created):
+        a primary name is unique among all names, an alias may not be another's primary name.
+        Returns the other records that share it as an alias, for the user to be told."""
         shared = []
         for holder_id, _, holder_primary in self.matches(name):
             if holder_id == actor_id:
                 continue
             if primary or holder_primary:
-                label = self.conn.execute(select(Actor.name).where(Actor.id == holder_id)).scalar()
                 raise Conflict(
-                    f"the name {name!r} already belongs to actor {label!r} (#{holder_id})"
+                    f"the name {name!r} already belongs to {self.what} "
+                    f"{self._label(holder_id)!r} (#{holder_id})"
                 )
             shared.append(f"#{holder_id}")
         return shared
 
     def find(self, name: str) -> tuple[int, str | None] | None:
-        """The actor a name or alias names, and the alias it was given as (None if its own
-        name); None if nobody has it. Ambiguous if several actors share it."""
+        """The record a name or alias names, and the alias it was given as (None if its own
+        name); None if nobody has it. Ambiguous if several records share it."""
         found = self.matches(name)
         if len(found) > 1:
             raise self._ambiguous(name, found)
         if not found:
             return None
-        actor_id, recorded, primary = found[0]
-        return actor_id, None if primary else recorded
+        owner_id, recorded, primary = found[0]
+        return owner_id, None if primary else recorded
 
     def add_alias(self, actor_id: int, alias: str) -> None:
-        """Give an actor one more name, with its history entry."""
+        """Give a record one more name, with its history entry."""
         alias = clean_actor_name(alias, "alias")
         self.check_name(alias, primary=False, actor_id=actor_id)
         key = name_key(alias)
         self.conn.execute(
-            insert(ActorName),
-            {"actor_id": actor_id, "name": alias, "key": key, "is_primary": False},
+            insert(self.names),
+            {self.owner: actor_id, "name": alias, "key": key, "is_primary": False},
         )
         if self._exact is not None:
             self._exact.setdefault(key, []).append((actor_id, alias, False))
         if self._index is not None:
             self._index.add(actor_id, alias, alias)
-        _history(self.conn, "actor", [(actor_id, {"aliases": {"added": [alias]}})], "edited")
+        _history(self.conn, self.what, [(actor_id, {"aliases": {"added": [alias]}})], "edited")
 
     def resolve(
         self, name: str, *, create: bool = False, strict: bool = True, new: bool = False
     ) -> tuple[int, str | None]:
-        """Find (see `find`) or, with `create`, add an actor of this name.
+        """Find (see `find`) or, with `create`, add a record of this name.
 
         `strict`: a new name like a known one is refused with its candidates (commands);
         otherwise it is created and noted in `resembling` (bulk import)."""
@@ -267,12 +290,63 @@ class ActorDirectory(_Directory):
         if found is not None:
             return found
         if not create:
-            raise NotFound(f"no actor {name.strip()!r}{self.suggestion(name)}")
+            raise NotFound(f"no {self.what} {name.strip()!r}{self.suggestion(name)}")
         name = clean_actor_name(name)
         self.check_new(name, strict=strict, new=new)
         return self.create(name), None
 
-    def create(
+    def create(self, name: str, **values: Any) -> int:
+        raise NotImplementedError
+
+    def _create_named(
+        self,
+        name: str,
+        values: dict[str, Any],
+        aliases: Sequence[str],
+        snapshot: Sequence[str],
+    ) -> int:
+        """A new record (its name already checked by the caller, its aliases here): its row,
+        its names, its history (the fields of `snapshot`, in that order)."""
+        for alias in aliases:
+            self.check_name(alias, primary=False)
+        at = now()
+        # Core, not the ORM: no unit-of-work bookkeeping (the importer creates thousands).
+        ident: int = self.conn.execute(
+            insert(self.record).returning(self.record.id),
+            {"uid": new_uid(), "name": name, **values, "created_at": at, "updated_at": at},
+        ).scalar_one()
+        names = [(name, True)] + [
+            (alias, False)
+            for i, alias in enumerate(aliases)
+            if name_key(alias) not in {name_key(n) for n in [name, *aliases[:i]]}
+        ]
+        self.conn.execute(
+            insert(self.names),
+            [
+                {self.owner: ident, "name": n, "key": name_key(n), "is_primary": primary}
+                for n, primary in names
+            ],
+        )
+        for n, primary in names:
+            if self._exact is not None:
+                self._exact.setdefault(name_key(n), []).append((ident, n, primary))
+            if self._index is not None:
+                self._index.add(ident, n, name)
+        fields = {"name": name, **values, "aliases": [n for n, p in names if not p]}
+        self._created(ident, {key: fields.get(key) for key in snapshot})
+        return ident
+
+
+@dataclass
+class ActorDirectory(_NamedDirectory):
+    """Actors by name or alias."""
+
+    what = "actor"
+    record = Actor
+    names = ActorName
+    owner = "actor_id"
+
+    def create(  # type: ignore[override]
         self,
         name: str,
         *,
@@ -281,52 +355,41 @@ class ActorDirectory(_Directory):
         reliability: str | None = None,
         aliases: Sequence[str] = (),
     ) -> int:
-        """A new actor (its name already checked by the caller, its aliases here): its row, its
-        names, its history."""
-        for alias in aliases:
-            self.check_name(alias, primary=False)
-        at = now()
-        # Core, not the ORM: no unit-of-work bookkeeping (the importer creates thousands).
-        actor_id: int = self.conn.execute(
-            insert(Actor).returning(Actor.id),
-            {
-                "uid": new_uid(),
-                "name": name,
-                "kind": kind,
-                "description": description,
-                "reliability": reliability,
-                "created_at": at,
-                "updated_at": at,
-            },
-        ).scalar_one()
-        names = [(name, True)] + [
-            (alias, False)
-            for i, alias in enumerate(aliases)
-            if name_key(alias) not in {name_key(n) for n in [name, *aliases[:i]]}
-        ]
-        self.conn.execute(
-            insert(ActorName),
-            [
-                {"actor_id": actor_id, "name": n, "key": name_key(n), "is_primary": primary}
-                for n, primary in names
-            ],
+        """A new actor (its name already checked by the caller, its aliases here)."""
+        return self._create_named(
+            name,
+            {"kind": kind, "description": description, "reliability": reliability},
+            aliases,
+            ("name", "kind", "aliases", "description", "reliability"),
         )
-        for n, primary in names:
-            if self._exact is not None:
-                self._exact.setdefault(name_key(n), []).append((actor_id, n, primary))
-            if self._index is not None:
-                self._index.add(actor_id, n, name)
-        self._created(
-            actor_id,
-            {
-                "name": name,
-                "kind": kind,
-                "aliases": [n for n, primary in names if not primary],
-                "description": description,
-                "reliability": reliability,
-            },
+
+
+@dataclass
+class IncidentDirectory(_NamedDirectory):
+    """Incidents by name or alias: resolved exactly as actors are."""
+
+    what = "incident"
+    record = Incident
+    names = IncidentName
+    owner = "incident_id"
+
+    def create(  # type: ignore[override]
+        self,
+        name: str,
+        *,
+        kind: str = "other",
+        started: str | None = None,
+        ended: str | None = None,
+        description: str | None = None,
+        aliases: Sequence[str] = (),
+    ) -> int:
+        """A new incident (its name already checked by the caller, its aliases here)."""
+        return self._create_named(
+            name,
+            {"kind": kind, "started": started, "ended": ended, "description": description},
+            aliases,
+            ("name", "kind", "aliases", "started", "ended", "description"),
         )
-        return actor_id
 
 
 @dataclass
@@ -433,4 +496,14 @@ def sources(session: Any) -> SourceDirectory:
     if found is None or found.conn is not session.connection():
         found = SourceDirectory(session.connection(), policy_of(session.info))
         session.info["source_directory"] = found
+    return found  # type: ignore[no-any-return]
+
+
+def incidents(session: Any) -> IncidentDirectory:
+    """The session's incident directory (see `actors`)."""
+    session.flush()
+    found = session.info.get("incident_directory")
+    if found is None or found.conn is not session.connection():
+        found = IncidentDirectory(session.connection(), policy_of(session.info))
+        session.info["incident_directory"] = found
     return found  # type: ignore[no-any-return]

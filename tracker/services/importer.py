@@ -42,6 +42,8 @@ from tracker.errors import InvalidInput, TrackerError
 from tracker.models import (
     Appearance,
     Claim,
+    ClaimIncident,
+    ClaimStance,
     ClaimSubject,
     ClaimTag,
     HistoryEntry,
@@ -122,6 +124,7 @@ stage_row = _scratch(
     Column("verdict", String(20)),
     Column("source_id", Integer),
     Column("claim_id", Integer),
+    Column("confidence", String(10)),
 )
 stage_about = _scratch(
     "import_about",
@@ -134,6 +137,17 @@ stage_tag = _scratch(
     Column("line", Integer, nullable=False),
     Column("tag", String(100), nullable=False),
 )
+stage_stance = _scratch(
+    "import_stance",
+    Column("line", Integer, nullable=False),
+    Column("actor_id", Integer, nullable=False),
+    Column("stance", String(10), nullable=False),
+)
+stage_incident = _scratch(
+    "import_incident",
+    Column("line", Integer, nullable=False),
+    Column("incident_id", Integer, nullable=False),
+)
 # Existing claims the import changes, for their history entries.
 stage_touched = _scratch(
     "import_touched",
@@ -145,7 +159,15 @@ stage_verdict = _scratch(
     Column("claim_id", Integer, primary_key=True),
     Column("verdict", String(20), nullable=False),
 )
-STAGES = (stage_row, stage_about, stage_tag, stage_touched, stage_verdict)
+STAGES = (
+    stage_row,
+    stage_about,
+    stage_tag,
+    stage_stance,
+    stage_incident,
+    stage_touched,
+    stage_verdict,
+)
 
 
 def uuid_sql(dialect: str) -> Any:
@@ -168,6 +190,8 @@ class _Names:
         policy = identity.policy_of(session.info)
         self.actors = identity.ActorDirectory(conn, policy, history_each=False).preload()
         self.sources = identity.SourceDirectory(conn, policy, history_each=False).preload()
+        self.incidents = identity.IncidentDirectory(conn, policy, history_each=False).preload()
+        self.incident_spelling: dict[str, int] = {}
         self.report = report
         self.strict = strict  # --strict-names: the caller refuses the file if any were noted
         self.by_spelling: dict[str, tuple[int, str | None]] = {}
@@ -193,6 +217,15 @@ class _Names:
         self.aliases_added.append((actor_id, name))
         return name
 
+    def incident(self, name: str) -> int:
+        """An incident by name or alias: found, or created as actors are."""
+        found = self.incident_spelling.get(name)
+        if found is None:
+            found = self.incident_spelling[name] = self.incidents.resolve(
+                name, create=True, strict=False
+            )[0]
+        return found
+
     def source(self, row: FlatRow) -> int:
         assert row.source is not None
         found = self.sources.by_pair(row.source, row.source_url)
@@ -215,7 +248,10 @@ class _Names:
     def finish(self) -> None:
         self.actors.write_history()
         self.sources.write_history()
-        self.report.resembling = self.actors.resembling + self.sources.resembling
+        self.incidents.write_history()
+        self.report.resembling = (
+            self.actors.resembling + self.sources.resembling + self.incidents.resembling
+        )
 
 
 def import_flat(
@@ -247,10 +283,18 @@ def import_flat(
     rows: list[tuple[Any, ...]] = []
     about: list[tuple[int, int, str | None]] = []
     tags: list[tuple[int, str]] = []
+    stances: list[tuple[int, int, str]] = []
+    incidents: list[tuple[int, int]] = []
     stage = _stager(conn)
 
     def flush() -> None:
-        for table, batch in ((stage_row, rows), (stage_about, about), (stage_tag, tags)):
+        for table, batch in (
+            (stage_row, rows),
+            (stage_about, about),
+            (stage_tag, tags),
+            (stage_stance, stances),
+            (stage_incident, incidents),
+        ):
             if batch:
                 stage(table.name, batch)
                 batch.clear()
@@ -276,6 +320,8 @@ def import_flat(
         rows.append(staged[0])
         about.extend(staged[1])
         tags.extend((line, t) for t in row.tags)
+        stances.extend(staged[2])
+        incidents.extend(staged[3])
         if len(rows) >= STAGE_BATCH:
             flush()
     if bad and reject_writer is None:
@@ -297,9 +343,16 @@ def import_flat(
 
 def _resolve(
     names: _Names, row: FlatRow
-) -> tuple[tuple[Any, ...], list[tuple[int, int, str | None]]]:
-    """The row's staged values with its names resolved; BadRow naming the column otherwise."""
+) -> tuple[
+    tuple[Any, ...],
+    list[tuple[int, int, str | None]],
+    list[tuple[int, int, str]],
+    list[tuple[int, int]],
+]:
+    """The row's staged values with its names resolved; BadRow naming the column otherwise.
+    Blamed and cleared actors are also the claim's subjects."""
     column = "claimant"
+    stances: list[tuple[int, int, str]] = []
     try:
         claimant_id, claimant_as = names.actor(row.claimant)
         if row.claimant_as:
@@ -307,12 +360,27 @@ def _resolve(
             claimant_as = names.claimant_as(claimant_id, row.claimant_as)
         column = "about"
         subjects = [(row.line, *names.actor(a)) for a in row.about]
+        for column, listed in (("blames", row.blames), ("clears", row.clears)):
+            for name in listed:
+                actor_id, given_as = names.actor(name)
+                stances.append((row.line, actor_id, column))
+                subjects.append((row.line, actor_id, given_as))
+        if len({actor for _, actor, _ in stances}) < len(stances):
+            raise InvalidInput("an actor cannot be both blamed and cleared by one claim")
+        column = "incident"
+        incidents = [(row.line, names.incident(i)) for i in row.incidents]
         column = "source"
         source_id = names.source(row) if row.source else None
     except TrackerError as exc:
         value = {"claimant": row.claimant, "claimant_as": row.claimant_as}.get(column)
-        if column == "about":
-            value = join_list(row.about)
+        lists = {
+            "about": row.about,
+            "blames": row.blames,
+            "clears": row.clears,
+            "incident": row.incidents,
+        }
+        if column in lists:
+            value = join_list(lists[column])
         elif column == "source":
             value = row.source
         raise BadRow(RowError(row.line, column, value, str(exc))) from None
@@ -330,8 +398,9 @@ def _resolve(
         row.verdict,
         source_id,
         None,
+        row.confidence,
     )
-    return staged, subjects
+    return staged, subjects, stances, incidents
 
 
 def _drop_stage(conn: Connection, table: Table) -> None:
@@ -385,6 +454,7 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
             s.c.stated,
             s.c.note,
             s.c.credibility,
+            s.c.confidence,
             literal(Status.unreviewed.value),
             bindparam("at", at, type_=UTCDateTime),
             bindparam("at2", at, type_=UTCDateTime),
@@ -407,6 +477,7 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
                 "stated",
                 "note",
                 "credibility",
+                "confidence",
                 "status",
                 "created_at",
                 "updated_at",
@@ -428,7 +499,10 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
         # Temporary tables get no automatic statistics, and stale ones (claim_id all NULL) are
         # worse: the planner picks nested loops that grow with the square of the import (a
         # 100k-row re-import took 3 minutes). Analyzed once the claim ids are known.
-        conn.exec_driver_sql(f"ANALYZE {stage_row.name}, {stage_about.name}, {stage_tag.name}")
+        conn.exec_driver_sql(
+            f"ANALYZE {stage_row.name}, {stage_about.name}, {stage_tag.name}, "
+            f"{stage_stance.name}, {stage_incident.name}"
+        )
     touched = stage_touched.c.claim_id
 
     def touch(new_rows: Any) -> None:
@@ -503,6 +577,40 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
     ).subquery()
     touch(new_tags)
     conn.execute(insert(ClaimTag).from_select(["claim_id", "tag"], select(new_tags)))
+
+    # Stances: one per (claim, actor), the first row's; an actor the claim already has a stance
+    # on keeps it.
+    st = stage_stance
+    new_stances = (
+        select(s.c.claim_id, st.c.actor_id, func.min(st.c.stance).label("stance"))
+        .join(s, s.c.line == st.c.line)
+        .where(
+            ~exists().where(
+                ClaimStance.claim_id == s.c.claim_id, ClaimStance.actor_id == st.c.actor_id
+            )
+        )
+        .group_by(s.c.claim_id, st.c.actor_id)
+    ).subquery()
+    touch(new_stances)
+    conn.execute(
+        insert(ClaimStance).from_select(["claim_id", "actor_id", "stance"], select(new_stances))
+    )
+    ci = stage_incident
+    new_incidents = (
+        select(s.c.claim_id, ci.c.incident_id)
+        .join(s, s.c.line == ci.c.line)
+        .where(
+            ~exists().where(
+                ClaimIncident.claim_id == s.c.claim_id,
+                ClaimIncident.incident_id == ci.c.incident_id,
+            )
+        )
+        .distinct()
+    ).subquery()
+    touch(new_incidents)
+    conn.execute(
+        insert(ClaimIncident).from_select(["claim_id", "incident_id"], select(new_incidents))
+    )
 
     # Verdicts: the first row of each claim that names one; added only if it differs.
     verdict_lines = (

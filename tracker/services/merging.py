@@ -21,7 +21,16 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from tracker.errors import Conflict, NotFound
-from tracker.models import Actor, ActorName, Base, HistoryEntry, Source, UTCDateTime
+from tracker.models import (
+    Actor,
+    ActorName,
+    Base,
+    HistoryEntry,
+    Incident,
+    IncidentName,
+    Source,
+    UTCDateTime,
+)
 from tracker.services.common import record
 
 # Tables whose rows are records of their own: a merge that would make two of them one is refused.
@@ -103,16 +112,31 @@ _WHAT = {
     "source": ("sources it published, moved", "sources"),
     "appearance": ("claim appearances, moved", "claims in both: the second appearance dropped"),
     "source_citation": ("citations, moved", "citations that would repeat or loop: dropped"),
+    "incident_name": ("names, moved (they become aliases)", "names both have: dropped once"),
+    "incident_victim": ("victims, moved", "victims of both: dropped once"),
+    "claim_incident": ("claims about it, moved", "claims about both: the second dropped"),
+    "claim_stance": ("stances toward it, moved", "claims with a stance toward both: dropped"),
+    "actor_part": ("places in the actor tree, moved", "tree links that would repeat or loop"),
 }
+
+# Tables linking a record to another of its kind: a merge must not make a row link one to
+# itself. table -> its two columns.
+_SELF_LINKS = {"source_citation": ("source_id", "cited_id"), "actor_part": ("part_id", "whole_id")}
+# Tables holding a record's names: those moved become aliases.
+_NAME_TABLES = {"actor_name", "incident_name"}
 
 
 def _label(table: str, row: dict[str, Any]) -> str:
-    if table == "actor_name":
+    if table in _NAME_TABLES:
         return repr(row["name"])
-    if table in ("claim_subject", "appearance"):
+    if table in ("claim_subject", "appearance", "claim_incident", "claim_stance"):
         return f"claim #{row['claim_id']}"
     if table == "source_citation":
         return f"#{row['source_id']} cites #{row['cited_id']}"
+    if table == "actor_part":
+        return f"#{row['part_id']} part of #{row['whole_id']}"
+    if table == "incident_victim":
+        return f"incident #{row['incident_id']}"
     return f"#{row.get('id', '?')}"
 
 
@@ -124,15 +148,23 @@ def _describe(table: str, rows: list[dict[str, Any]], verb: str) -> str:
 
 
 def _entity_table(entity: str) -> Table:
-    tables: dict[str, Any] = {"actor": Actor.__table__, "source": Source.__table__}
+    tables: dict[str, Any] = {
+        "actor": Actor.__table__,
+        "source": Source.__table__,
+        "incident": Incident.__table__,
+    }
     return tables[entity]  # type: ignore[no-any-return]
 
 
-LABELS = {"actor": "name", "source": "title"}  # the column a record is known by
+LABELS = {"actor": "name", "source": "title", "incident": "name"}  # the column a record is known by
 
 
 def resolve(session: Session, entity: str, ref: str) -> int:
-    """The id of the actor or source `ref` names (by the same rules as every command)."""
+    """The id of the actor, source or incident `ref` names (by the rules of every command)."""
+    if entity == "incident":
+        from tracker.services.incidents import resolve_incident
+
+        return resolve_incident(session, ref).id
     if entity == "actor":
         from tracker.services.actors import resolve_actor
 
@@ -200,6 +232,8 @@ def plan_merge(conn: Connection, entity: str, keep_id: int, other_id: int) -> Pl
     for table, column in _referrers(target):
         rows = [
             _row(table, r)
+            # In key order: PostgreSQL returns an unordered scan in whatever order its pages
+            # hold, and the preview (and the undo record) must not depend on that.
             for r in conn.execute(
                 select(table)
                 .where(table.c[column] == other_id)
@@ -209,7 +243,10 @@ def plan_merge(conn: Connection, entity: str, keep_id: int, other_id: int) -> Pl
         if not rows:
             continue
         existing = [
-            _row(table, r) for r in conn.execute(select(table).where(table.c[column] == keep_id))
+            _row(table, r)
+            for r in conn.execute(
+                select(table).where(table.c[column] == keep_id).order_by(*table.primary_key.columns)
+            )
         ]
         keys = _unique_keys(table)
         seen = {(tuple(key), tuple(r[c] for c in key)) for key in keys for r in existing}
@@ -218,7 +255,8 @@ def plan_merge(conn: Connection, entity: str, keep_id: int, other_id: int) -> Pl
             extra = _extra(table.name, values, other_name)
             moved.update(extra)
             clash = any((tuple(key), tuple(moved[c] for c in key)) in seen for key in keys)
-            loops = table.name == "source_citation" and moved["source_id"] == moved["cited_id"]
+            pair = _SELF_LINKS.get(table.name)
+            loops = pair is not None and moved[pair[0]] == moved[pair[1]]
             if clash or loops:
                 if table.name in RECORDS:
                     twin = next(
@@ -245,7 +283,7 @@ def plan_merge(conn: Connection, entity: str, keep_id: int, other_id: int) -> Pl
 def _extra(table: str, values: dict[str, Any], other_name: Any) -> dict[str, Any]:
     """What else a moved row changes: OTHER's names become aliases, and claims made by or about
     it keep the name they were attributed under (an alias is evidence)."""
-    if table == "actor_name":
+    if table in _NAME_TABLES:
         return {"is_primary": False}
     if table == "claim" and values.get("claimant_as") is None and other_name:
         return {"claimant_as": other_name}
@@ -289,9 +327,10 @@ def apply_merge(session: Session, plan: Plan) -> None:
         },
         "dropped": plan.dropped,
     }
-    if plan.entity == "actor":
-        undo["names"] = [v["name"] for v, _ in plan.changed.get("actor_name", [])] + [
-            v["name"] for v in plan.dropped.get("actor_name", [])
+    names_table = f"{plan.entity}_name"
+    if names_table in _NAME_TABLES:
+        undo["names"] = [v["name"] for v, _ in plan.changed.get(names_table, [])] + [
+            v["name"] for v in plan.dropped.get(names_table, [])
         ]
     label = LABELS[plan.entity]
     record(session, plan.entity, plan.keep["id"], "merged", undo)
@@ -310,7 +349,12 @@ def _claims_history(session: Session, plan: Plan, label: str) -> None:
     """Each claim the merge touched says so in its own history."""
     assert plan.keep is not None
     before, after = plan.other[label], plan.keep[label]
-    field = {"claim": "claimant", "claim_subject": "about", "appearance": "sources"}
+    field = {
+        "claim": "claimant",
+        "claim_subject": "about",
+        "appearance": "sources",
+        "claim_incident": "incidents",
+    }
     for table, name in field.items():
         rows = [values for values, _ in plan.changed.get(table, [])]
         rows += plan.dropped.get(table, [])
@@ -373,7 +417,7 @@ def plan_delete(conn: Connection, entity: str, ident: int) -> Plan:
     assert row is not None
     plan = Plan(entity, None, _row(target, row))
     for table, column in _referrers(target):
-        own = entity == "actor" and table.name == "actor_name"
+        own = table.name == f"{entity}_name"
         rows = [_row(table, r) for r in conn.execute(select(table).where(table.c[column] == ident))]
         if rows and not own:
             plan.refused.append(f"{len(rows)} {table.name.replace('_', ' ')} row(s)")
@@ -381,7 +425,7 @@ def plan_delete(conn: Connection, entity: str, ident: int) -> Plan:
 
 
 def apply_delete(session: Session, plan: Plan) -> None:
-    label = "actor" if plan.entity == "actor" else "source"
+    label = plan.entity
     if plan.refused:
         ident = plan.other["id"]
         raise Conflict(
@@ -391,13 +435,14 @@ def apply_delete(session: Session, plan: Plan) -> None:
     target = _entity_table(plan.entity)
     conn = session.connection()
     snapshot = dict(plan.other)
-    if plan.entity == "actor":
+    names = {"actor": ActorName.__table__, "incident": IncidentName.__table__}.get(plan.entity)
+    if names is not None:
         snapshot["names"] = [
             {"name": n, "is_primary": p}
             for n, p in conn.execute(
-                select(ActorName.name, ActorName.is_primary)
-                .where(ActorName.actor_id == plan.other["id"])
-                .order_by(ActorName.id)
+                select(names.c.name, names.c.is_primary)
+                .where(names.c[f"{plan.entity}_id"] == plan.other["id"])
+                .order_by(names.c.id)
             )
         ]
     conn.execute(delete(target).where(target.c.id == plan.other["id"]))
