@@ -6,13 +6,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tracker.cli.common import (
+    AllOption,
+    ColumnsOption,
     Format,
     FormatOption,
+    LimitOption,
     NewOption,
+    SortOption,
+    emit_list,
     emit_record,
-    emit_rows,
     group,
     heading,
+    list_limit,
     say,
     session,
 )
@@ -203,15 +208,34 @@ def add(
 @claim_filters
 def list_(
     filters: "ClaimFilter",
-    limit: Annotated[int | None, typer.Option(help="At most this many claims.")] = None,
+    columns: ColumnsOption = None,
+    sort: SortOption = None,
+    limit: LimitOption = None,
+    every: AllOption = False,
     fmt: FormatOption = Format.table,
 ) -> None:
-    from tracker.services.claim_report import COLUMNS, claim_rows
+    from tracker.services.claim_report import COLUMNS, claim_rows, count
 
-    filters.limit = limit
+    shown = list_limit(fmt, limit, every)
     with session(write=False) as s:
-        columns = LIST_COLUMNS if fmt is Format.table else COLUMNS
-        emit_rows(claim_rows(s, filters), columns, fmt)
+        total = None
+        if sort is None and shown is not None:
+            # Only the rows shown are read; the rest are counted.
+            filters.limit = shown
+            rows = claim_rows(s, filters)
+            total = count(s, filters)
+        else:
+            rows = claim_rows(s, filters)
+        emit_list(
+            rows,
+            fmt,
+            default=LIST_COLUMNS if fmt is Format.table else COLUMNS,
+            available=COLUMNS,
+            columns=columns,
+            sort=sort,
+            limit=shown,
+            total=total,
+        )
 
 
 def dossier_lines(d: dict[str, Any]) -> list[str]:
