@@ -490,9 +490,8 @@ def emit_list(
     if fmt is Format.table:
         print_table(shown, chosen, more=more_line(left) if left > 0 else None)
     else:
+        # Programs chose their limit: the data alone, no note.
         emit_rows(shown, chosen, fmt)
-        if left > 0:
-            say(more_line(left))
     return len(shown)
 
 

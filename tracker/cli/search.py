@@ -168,6 +168,4 @@ def _emit_all(found: dict[str, Any], fmt: Format) -> None:
         ]
         emit_rows(rows, ["type", "id", "label", "match"], fmt)
     for result in found.values():
-        if fmt is not Format.table and _left(result):
-            say(f"{_left(result)}")
         _note_window(result)
