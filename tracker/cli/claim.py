@@ -155,7 +155,7 @@ def add(
     Example: tracker claim add "PLA Unit 61398 stole data from 141 organizations"
     --by Mandiant --source "APT1 report" --about "PLA Unit 61398" --date 2013-02-19
     """
-    from tracker.services.claims import add_claim
+    from tracker.errors import Ambiguous, Conflict, InvalidInput, NotFound
 
     text = _text_given(text, text_file, "TEXT")
     values: dict[str, Any] = {
@@ -165,21 +165,43 @@ def add(
         "quote": quote,
         "about": about or [],
         "stated": date,
+        "tags": tag or [],
+        "credibility": credibility,
+        "note": note,
     }
-    if text is None:
+    interactive = text is None
+    if interactive:
         if not (sys.stdin.isatty() and sys.stderr.isatty()):
             raise typer.BadParameter(
                 "give the claim TEXT (prompts only on a terminal)", param_hint="TEXT"
             )
         from tracker.cli.prompts import ask_for_claim
 
-        answers = ask_for_claim()
-        for key, value in answers.items():
-            values[key] = values[key] or value
+        values = ask_for_claim(values)
     if not values["by"]:
         raise typer.BadParameter("say who made the claim", param_hint="'--by'")
+    while True:
+        try:
+            claim = _record(values, new)
+            break
+        except (InvalidInput, NotFound, Ambiguous, Conflict) as exc:
+            # On a terminal, a refusal asks again for the answer it is about: nothing typed
+            # is lost, and nothing was written.
+            if not interactive:
+                raise
+            from tracker.cli.prompts import fix_answer
+
+            values, again = fix_answer(values, exc)
+            new = new or again
+    say(f"recorded claim #{claim.id}")
+    typer.echo(claim.id)
+
+
+def _record(values: dict[str, Any], new: bool) -> Any:
+    from tracker.services.claims import add_claim
+
     with session() as s:
-        claim = add_claim(
+        return add_claim(
             s,
             values["text"],
             by=values["by"],
@@ -187,13 +209,11 @@ def add(
             quote=values["quote"],
             about=values["about"],
             stated=values["stated"],
-            tags=tag or [],
-            credibility_grade=credibility,
-            note=note,
+            tags=values["tags"],
+            credibility_grade=values["credibility"],
+            note=values["note"],
             new=new,
         )
-    say(f"recorded claim #{claim.id}")
-    typer.echo(claim.id)
 
 
 @app.command(

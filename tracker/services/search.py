@@ -26,7 +26,8 @@ from tracker.errors import InvalidInput
 from tracker.models import Actor, ActorName, Source
 from tracker.text import name_key
 
-_WORD = re.compile(r"\w+")
+# Runs of letters and digits: `_` separates words, as it does in both search indexes.
+_WORD = re.compile(r"[^\W_]+")
 MAX_WORDS = 32
 RANK_WINDOW = 1000
 
@@ -53,7 +54,7 @@ def fts5_query(query: str) -> str:
 
 def tsquery(query: str) -> str:
     """Every word as a quoted prefix lexeme, all required: `'north':* & 'kor':*`. The words are
-    runs of letters, digits and `_` (words()), so nothing in them is tsquery syntax."""
+    runs of letters and digits (words()), so nothing in them is tsquery syntax."""
     return " & ".join(f"'{w}':*" for w in words(query))
 
 
