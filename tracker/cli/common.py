@@ -513,3 +513,56 @@ def emit_record(record: dict[str, Any], fmt: Format, text: Iterable[str] | None 
 
 def heading(title: str) -> str:
     return typer.style(title, bold=True) if color() else title
+
+
+class progress:
+    """A progress bar on stderr (rows, rate, time left) while a long command runs, when stderr is
+    a terminal; nothing when it is not (a pipe, a log, a cron mail). Entering gives a
+    `tick(rows, done=None)` to call as work is done: `done` counts in the unit of `total` (bytes
+    of a file, say), rows when not given; with no total, the bar pulses."""
+
+    def __init__(self, total: int | None, label: str = "") -> None:
+        self.total = total
+        self.label = label
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not sys.stderr.isatty():
+            return lambda rows, done=None: None
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            TextColumn(self.label),
+            TextColumn("{task.fields[rows]:>12,} rows"),
+            BarColumn(),
+            TextColumn("{task.fields[rate]:>8,.0f} rows/s"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.bar.start()
+        task = self.bar.add_task(self.label, total=self.total, rows=0, rate=0.0)
+
+        def tick(rows: int, done: int | None = None) -> None:
+            elapsed = self.bar.tasks[0].elapsed or 1e-9
+            completed = rows if done is None else done
+            self.bar.update(task, completed=completed, rows=rows, rate=rows / elapsed)
+
+        return tick
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def counted(
+    rows: Iterable[dict[str, Any]], tick: Any, every: int = 1000
+) -> Iterator[dict[str, Any]]:
+    """`rows` as they are, calling tick(n) every `every` rows and at the end."""
+    n = 0
+    for n, row in enumerate(rows, 1):
+        if n % every == 0:
+            tick(n)
+        yield row
+    tick(n)

@@ -1,12 +1,13 @@
 """tracker export ...: claim reports for colleagues (CSV for spreadsheets) and for programs."""
 
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracker.cli.common import group, guard_output, output_stream, say, session
+from tracker.cli.common import counted, group, guard_output, output_stream, progress, say, session
 from tracker.cli.options import COMBINING, claim_filters
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def claims(
     filters: "ClaimFilter" = None,  # type: ignore[assignment]  # given by @claim_filters
 ) -> None:
     from tracker.services import flat as flat_format
-    from tracker.services.claim_report import COLUMNS, claim_rows
+    from tracker.services.claim_report import COLUMNS, claim_rows, count
     from tracker.services.export import write_csv, write_json, write_jsonl
 
     guard_output(output)
@@ -65,15 +66,19 @@ def claims(
             # Raw by design: guards or a BOM would change the data on the way back in.
             rows = flat_format.flat_rows(s, filters)
             columns, safe, bom = flat_format.COLUMNS, False, False
+            total = None  # a row per appearance: not known before
         else:
             rows = claim_rows(s, filters)
             columns, safe, bom = COLUMNS, not raw, not raw
-        if fmt is ExportFormat.csv:
-            n = write_csv(rows, out, columns, safe=safe, bom=bom)
-        elif fmt is ExportFormat.jsonl:
-            n = write_jsonl(rows, out)
-        else:
-            n = write_json(rows, out)
+            total = count(s, filters) if sys.stderr.isatty() else None
+        with progress(total, "export") as tick:
+            rows = counted(rows, tick)
+            if fmt is ExportFormat.csv:
+                n = write_csv(rows, out, columns, safe=safe, bom=bom)
+            elif fmt is ExportFormat.jsonl:
+                n = write_jsonl(rows, out)
+            else:
+                n = write_json(rows, out)
     if output != "-":
         say(f"exported {n} {'rows' if flat else 'claims'} to {output}")
 
@@ -94,8 +99,8 @@ def all_(
     guard_output(folder)
     database = open_db(write=False)
     try:
-        with database.connect() as conn:
-            counts = export_all(conn, folder)
+        with database.connect() as conn, progress(None, "dump") as tick:
+            counts = export_all(conn, folder, progress=tick)
     finally:
         database.close()
     say(f"exported {sum(counts.values()):,} rows from {len(counts)} tables to {folder}")

@@ -8,6 +8,7 @@ and PostgreSQL.
 """
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,9 @@ def _next_ids(conn: Connection) -> dict[str, int]:
     return {"claim": highest + 1}
 
 
-def export_all(conn: Connection, folder: Path) -> dict[str, int]:
+def export_all(
+    conn: Connection, folder: Path, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
     folder = folder.expanduser()
     if folder.exists() and any(folder.iterdir()):
         raise InvalidInput(f"{str(folder)!r} is not empty; choose a new or empty folder")
@@ -80,8 +83,12 @@ def export_all(conn: Connection, folder: Path) -> dict[str, int]:
                     json.dumps(_encode(table, row), ensure_ascii=False, sort_keys=True) + "\n"
                 )
                 n += 1
+                if progress is not None and n % BATCH == 0:
+                    progress(sum(counts.values()) + n)
         partial.replace(folder / f"{table.name}.jsonl")
         counts[table.name] = n
+        if progress is not None:
+            progress(sum(counts.values()))
     manifest = {
         "format": FORMAT,
         "version": VERSION,
@@ -115,7 +122,9 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def import_all(conn: Connection, folder: Path) -> dict[str, int]:
+def import_all(
+    conn: Connection, folder: Path, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
     """Load a dump into an empty database, keeping every id; all or nothing."""
     manifest = _read_manifest(folder)
     for table in _tables():
@@ -140,6 +149,8 @@ def import_all(conn: Connection, folder: Path) -> dict[str, int]:
                     conn.execute(insert(table), batch)
                     n += len(batch)
                     batch = []
+                    if progress is not None:
+                        progress(sum(counts.values()) + n)
         if batch:
             conn.execute(insert(table), batch)
             n += len(batch)
