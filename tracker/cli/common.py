@@ -230,8 +230,10 @@ TEXT_LINES = 3
 GAP = "  "
 # Columns are left out (the last first) rather than squeeze text columns below this width.
 MIN_TEXT = 24
-# Names, dates, ids and grades are shown whole up to this width (a longer name is cut with `…`).
+# Names are shown whole up to this width (a longer one is cut with `…`); ids, uids, dates,
+# timestamps and grades always whole.
 MAX_FIXED = 32
+NAMES = frozenset({"claimant", "name", "publisher", "reviewer", "by"})
 
 
 def terminal_width() -> int:
@@ -286,16 +288,20 @@ def _wrap(value: str, width: int, lines: int = TEXT_LINES) -> list[str]:
 
 def _layout(columns: Sequence[str], cells: list[list[str]], width: int) -> dict[int, int]:
     """Which columns fit `width`, and how wide: {index: width}. Other columns take their widest
-    value (at most MAX_FIXED), text columns share what is left in proportion to their widest
-    value. While the text would get less than MIN_TEXT, columns are left out: further text
-    columns first, then the last ones; the first text column stays."""
+    value (at most MAX_FIXED), text columns share what is left. While the text would get less
+    than MIN_TEXT, columns are left out: further text columns first, then the last ones; the
+    first text column stays."""
     from rich.cells import cell_len
 
     natural = [max([cell_len(c), *(cell_len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
     header = [cell_len(c) for c in columns]
     wrapping = [i for i, c in enumerate(columns) if c in WRAPPING]
     keep = list(range(len(columns)))
-    fixed = {i: min(natural[i], max(header[i], MAX_FIXED)) for i in keep if i not in wrapping}
+    fixed = {
+        i: min(natural[i], max(header[i], MAX_FIXED)) if columns[i] in NAMES else natural[i]
+        for i in keep
+        if i not in wrapping
+    }
 
     def room() -> int:
         return width - len(GAP) * (len(keep) - 1) - sum(fixed[i] for i in keep if i in fixed)
@@ -316,17 +322,12 @@ def _layout(columns: Sequence[str], cells: list[list[str]], width: int) -> dict[
         keep.remove(droppable[-1])
     widths = {i: fixed[i] for i in keep if i in fixed}
     texts = [i for i in keep if i in wrapping]
+    # Shared fairly: a column that needs less than its share takes only what it needs.
     left = max(room(), 0)
-    total = sum(natural[i] for i in texts)
-    for i in texts:
-        widths[i] = natural[i] if total <= left else max(header[i], left * natural[i] // total)
-    # Hand out what rounding left over, widest first.
-    spare = left - sum(widths[i] for i in texts)
-    for i in sorted(texts, key=lambda i: -natural[i]):
-        extra = min(spare, natural[i] - widths[i])
-        if extra > 0:
-            widths[i] += extra
-            spare -= extra
+    for n, i in enumerate(sorted(texts, key=lambda i: natural[i])):
+        share = left // (len(texts) - n)
+        widths[i] = max(header[i], min(natural[i], share))
+        left -= widths[i]
     return widths
 
 
@@ -365,7 +366,11 @@ def print_table(
     kept = sorted(widths)
     if len(kept) < len(columns):
         left_out = [c for i, c in enumerate(columns) if i not in widths]
-        say(f"note: {', '.join(left_out)} left out to fit {width} columns (--columns chooses)")
+        import textwrap
+
+        note = f"note: {', '.join(left_out)} left out to fit {width} columns (--columns chooses)"
+        for part in textwrap.wrap(note, width):
+            say(part)
         columns = [columns[i] for i in kept]
         cells = [[r[i] for i in kept] for r in cells]
     sizes = [widths[i] for i in kept]
