@@ -526,9 +526,10 @@ class progress:
     `tick(rows, done=None)` to call as work is done: `done` counts in the unit of `total` (bytes
     of a file, say), rows when not given; with no total, the bar pulses."""
 
-    def __init__(self, total: int | None, label: str = "") -> None:
+    def __init__(self, total: int | None, label: str = "", *, rows: bool = True) -> None:
         self.total = total
         self.label = label
+        self.rows = rows  # False: work not counted in rows (one long statement), just a bar
         self.bar: Any = None
 
     def __enter__(self) -> Any:
@@ -537,12 +538,15 @@ class progress:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+        counts = (
+            [TextColumn("{task.fields[rows]:>12,} rows")],
+            [TextColumn("{task.fields[rate]:>8,.0f} rows/s"), TimeRemainingColumn()],
+        )
         self.bar = Progress(
             TextColumn(self.label),
-            TextColumn("{task.fields[rows]:>12,} rows"),
+            *(counts[0] if self.rows else []),
             BarColumn(),
-            TextColumn("{task.fields[rate]:>8,.0f} rows/s"),
-            TimeRemainingColumn(),
+            *(counts[1] if self.rows else []),
             console=Console(stderr=True),
             transient=True,
         )

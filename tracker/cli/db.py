@@ -72,7 +72,7 @@ def reindex() -> None:
 
     database = open_db()
     try:
-        with progress(None, "reindex"):
+        with progress(None, "rebuilding the search index", rows=False):
             done = run(database)
     finally:
         database.close()
