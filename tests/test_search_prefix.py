@@ -152,3 +152,18 @@ def test_sqlite_keeps_prefix_indexes(backend, db_url, cli, seeded) -> None:
     cli("claim", "edit", made, "--text", "Quetzal expedition")
     assert _ids(cli, "quetz") == [int(made)]
     assert cli("search", "zanz").stdout == ""
+
+
+def test_no_match_gives_programs_an_empty_document(cli, seeded) -> None:
+    assert json.loads(cli("search", "zebra", "--in", "all", "-f", "json").stdout) == {
+        "claims": [],
+        "actors": [],
+        "sources": [],
+    }
+    assert cli("search", "zebra", "--in", "all", "-f", "csv").stdout.strip() == (
+        "type,id,label,match"
+    )
+    assert cli("search", "zebra", "-f", "jsonl").stdout == ""
+    nothing = cli("search", "zebra", "--in", "all")
+    assert nothing.stdout == ""
+    assert nothing.stderr.strip() == "no claims, actors or sources match 'zebra'"

@@ -108,11 +108,8 @@ def search(
     if not any(r.hits for r in found.values()):
         what = "claims, actors or sources" if within is Kind.all else within.value
         say(f"no {what} match {query!r}")
-        if fmt is Format.json:
-            typer.echo("{}" if within is Kind.all else "[]")
-        elif fmt is Format.csv and within is not Kind.all:
-            emit_rows([], FIELDS[within.value], fmt)
-        return
+        if fmt is Format.table:
+            return  # for people, the message alone; programs still get an empty document
     if within is not Kind.all:
         result = found[within.value]
         default = TABLE[within.value] if fmt is Format.table else FIELDS[within.value]
