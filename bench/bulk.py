@@ -482,6 +482,8 @@ class SearchResults:
     window: int  # search_claims ranks at most this many of the newest matches
     scans: dict[str, dict[str, float]]  # the same for each LIKE query, by its key
     n_claims: int
+    # search_claims on what people type before a word is whole: its first 2, 3 and 4 letters
+    prefixes: dict[str, float]
 
 
 def run_search(
@@ -517,6 +519,9 @@ def run_search(
             fts_times = _time_each({w: fts(w) for w, _ in words}, runs, warmups)
             _progress(f"{label}search_claims(rank_all=True) over {len(words)} words ...")
             exact_times = _time_each({w: fts(w, True) for w, _ in words}, runs, warmups)
+            typed = sorted({w[:n] for w, _ in words for n in (2, 3, 4)})
+            _progress(f"{label}search_claims over {len(typed)} typed prefixes ...")
+            prefix_times = _time_each({p: fts(p) for p in typed}, runs, warmups)
             _progress(f"{label}LIKE scans over {len(words)} words ...")
             scan_times = {
                 key: _time_each({w: like(sql, w) for w, _ in words}, like_runs, 0)
@@ -524,7 +529,9 @@ def run_search(
             }
     finally:
         db.close()
-    return SearchResults(words, fts_times, exact_times, RANK_WINDOW, scan_times, n_claims)
+    return SearchResults(
+        words, fts_times, exact_times, RANK_WINDOW, scan_times, n_claims, prefix_times
+    )
 
 
 def _time_each(calls: dict[str, Callable[[], object]], runs: int, warmups: int) -> dict[str, float]:
@@ -837,12 +844,21 @@ def _rows(
     fts = statistics.median(search.fts.values())
     ranked = statistics.median(search.scans["ranked"].values())
     first = statistics.median(search.scans["first"].values())
+    typed = statistics.median(search.prefixes.values())
     rows.append(
         Row(
             f"search_claims, median of {len(search.words)} words",
             _ms(fts),
             target=f"<= {SEARCH_MS:.0f} ms",
             passed=fts <= SEARCH_MS / 1000,
+        )
+    )
+    rows.append(
+        Row(
+            f"search_claims, median of {len(search.prefixes)} typed prefixes (2-4 letters)",
+            _ms(typed),
+            target=f"<= {SEARCH_MS:.0f} ms",
+            passed=typed <= SEARCH_MS / 1000,
         )
     )
     rows.append(

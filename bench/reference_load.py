@@ -112,10 +112,10 @@ SCHEMA = [
         tag VARCHAR(100) NOT NULL,
         PRIMARY KEY (claim_id, tag))""",
     "CREATE INDEX ix_claim_tag_tag ON claim_tag (tag)",
-    # The full-text index exactly as the tracker's migration makes it.
+    # The full-text index exactly as the tracker's migrations make it (0006: prefix indexes).
     """CREATE VIRTUAL TABLE claim_fts USING fts5(
         text, quote, note, content='claim', content_rowid='id',
-        tokenize='unicode61 remove_diacritics 2')""",
+        tokenize='unicode61 remove_diacritics 2', prefix='2 3 4')""",
     """CREATE TRIGGER claim_fts_insert AFTER INSERT ON claim BEGIN
         INSERT INTO claim_fts(rowid, text, quote, note)
         VALUES (new.id, new.text, new.quote, new.note);

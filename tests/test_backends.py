@@ -93,8 +93,9 @@ def test_common_words_rank_the_newest_matches_and_say_so(cli, tmp_path) -> None:
     assert sorted(hit["id"] for hit in json.loads(wide.stdout)) == list(range(1, newest + 1))
     assert json.loads(wide.stdout)[0]["id"] == 1 and wide.stderr == ""
     # Fewer matches than the window: all are ranked and nothing is said.
-    narrow = cli("search", "espionage", "number", "12", "-f", "json")
-    assert [hit["id"] for hit in json.loads(narrow.stdout)] == [14]
+    # (Words are prefixes: "12" would find 120-129 too; 1004 is the last number.)
+    narrow = cli("search", "espionage", "number", "1004", "-f", "json")
+    assert [hit["id"] for hit in json.loads(narrow.stdout)] == [1006]
     assert narrow.stderr == ""
 
 

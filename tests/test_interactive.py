@@ -33,6 +33,9 @@ def test_claim_add_prompts_on_a_terminal(cli, seeded, db_url) -> None:
     child.sendline("United States")
     child.expect("Date stated")
     child.sendline("2013-03")
+    for prompt in ("Tags", "Credibility", "Note"):
+        child.expect(prompt)
+        child.sendline("")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0, child.before

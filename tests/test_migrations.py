@@ -104,6 +104,7 @@ POPULATE: dict[str, Callable[[Connection], None]] = {
     "0003": _populate_0002,  # 0003 changes only PostgreSQL's search index
     "0004": _populate_0002,
     "0005": _populate_0005,
+    "0006": _populate_0005,  # 0006 rebuilds only the SQLite search index
 }
 TABLES = [
     "actor",

@@ -6,17 +6,24 @@ import typer
 
 from tracker.cli import records
 from tracker.cli.common import (
+    AllOption,
+    ColumnsOption,
     Format,
     FormatOption,
+    LimitOption,
+    SortOption,
     YesOption,
+    emit_list,
     emit_record,
-    emit_rows,
     group,
+    list_limit,
     say,
     session,
 )
 from tracker.cli.complete import actor_names
 from tracker.vocab import ActorKind
+
+ACTOR_COLUMNS = ["id", "name", "kind", "aliases", "claims_made", "claims_about"]
 
 app = group("Record and look up actors (who claims, who is blamed).")
 
@@ -64,16 +71,31 @@ def add(
 
 
 @app.command("list")
-def list_(fmt: FormatOption = Format.table) -> None:
+def list_(
+    columns: ColumnsOption = None,
+    sort: SortOption = None,
+    limit: LimitOption = None,
+    every: AllOption = False,
+    fmt: FormatOption = Format.table,
+) -> None:
     """List actors with how many claims they made and are about.
 
     Example: tracker actor list --format csv
     """
     from tracker.services.actors import list_actors
 
+    shown = list_limit(fmt, limit, every)
     with session(write=False) as s:
         rows = list_actors(s)
-    emit_rows(rows, ["id", "name", "kind", "aliases", "claims_made", "claims_about"], fmt)
+    emit_list(
+        rows,
+        fmt,
+        default=ACTOR_COLUMNS,
+        available=ACTOR_COLUMNS,
+        columns=columns,
+        sort=sort,
+        limit=shown,
+    )
 
 
 @app.command("show")

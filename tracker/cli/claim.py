@@ -6,15 +6,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tracker.cli.common import (
+    AllOption,
+    ColumnsOption,
     Format,
     FormatOption,
+    LimitOption,
     NewOption,
+    SortOption,
     YesOption,
     confirm,
+    emit_list,
     emit_record,
-    emit_rows,
     group,
     heading,
+    list_limit,
     say,
     session,
 )
@@ -198,7 +203,7 @@ def add(
     Example: tracker claim add "PLA Unit 61398 stole data from 141 organizations"
     --by Mandiant --source "APT1 report" --about "PLA Unit 61398" --date 2013-02-19
     """
-    from tracker.services.claims import add_claim
+    from tracker.errors import Ambiguous, Conflict, InvalidInput, NotFound
 
     text = _text_given(text, text_file, "TEXT")
     values: dict[str, Any] = {
@@ -208,21 +213,48 @@ def add(
         "quote": quote,
         "about": about or [],
         "stated": date,
+        "tags": tag or [],
+        "credibility": credibility,
+        "note": note,
+        "incidents": incident or [],
+        "blames": blames or [],
+        "clears": clears or [],
+        "same_as": same_as or [],
+        "confidence": confidence,
     }
-    if text is None:
+    interactive = text is None
+    if interactive:
         if not (sys.stdin.isatty() and sys.stderr.isatty()):
             raise typer.BadParameter(
                 "give the claim TEXT (prompts only on a terminal)", param_hint="TEXT"
             )
         from tracker.cli.prompts import ask_for_claim
 
-        answers = ask_for_claim()
-        for key, value in answers.items():
-            values[key] = values[key] or value
+        values = ask_for_claim(values)
     if not values["by"]:
         raise typer.BadParameter("say who made the claim", param_hint="'--by'")
+    while True:
+        try:
+            claim = _record(values, new)
+            break
+        except (InvalidInput, NotFound, Ambiguous, Conflict) as exc:
+            # On a terminal, a refusal asks again for the answer it is about: nothing typed
+            # is lost, and nothing was written.
+            if not interactive:
+                raise
+            from tracker.cli.prompts import fix_answer
+
+            values, again = fix_answer(values, exc)
+            new = new or again
+    say(f"recorded claim #{claim.id}")
+    typer.echo(claim.id)
+
+
+def _record(values: dict[str, Any], new: bool) -> Any:
+    from tracker.services.claims import add_claim
+
     with session() as s:
-        claim = add_claim(
+        return add_claim(
             s,
             values["text"],
             by=values["by"],
@@ -230,18 +262,16 @@ def add(
             quote=values["quote"],
             about=values["about"],
             stated=values["stated"],
-            tags=tag or [],
-            credibility_grade=credibility,
-            note=note,
+            tags=values["tags"],
+            credibility_grade=values["credibility"],
+            note=values["note"],
             new=new,
-            incidents=incident or [],
-            blames=blames or [],
-            clears=clears or [],
-            same_as=same_as or [],
-            confidence=confidence,
+            incidents=values["incidents"],
+            blames=values["blames"],
+            clears=values["clears"],
+            same_as=values["same_as"],
+            confidence=values["confidence"],
         )
-    say(f"recorded claim #{claim.id}")
-    typer.echo(claim.id)
 
 
 @app.command(
@@ -256,15 +286,34 @@ def add(
 @claim_filters
 def list_(
     filters: "ClaimFilter",
-    limit: Annotated[int | None, typer.Option(help="At most this many claims.")] = None,
+    columns: ColumnsOption = None,
+    sort: SortOption = None,
+    limit: LimitOption = None,
+    every: AllOption = False,
     fmt: FormatOption = Format.table,
 ) -> None:
-    from tracker.services.claim_report import COLUMNS, claim_rows
+    from tracker.services.claim_report import COLUMNS, claim_rows, count
 
-    filters.limit = limit
+    shown = list_limit(fmt, limit, every)
     with session(write=False) as s:
-        columns = LIST_COLUMNS if fmt is Format.table else COLUMNS
-        emit_rows(claim_rows(s, filters), columns, fmt)
+        total = None
+        if sort is None and shown is not None:
+            # Only the rows shown are read; the rest are counted.
+            filters.limit = shown
+            rows = claim_rows(s, filters)
+            total = count(s, filters)
+        else:
+            rows = claim_rows(s, filters)
+        emit_list(
+            rows,
+            fmt,
+            default=LIST_COLUMNS if fmt is Format.table else COLUMNS,
+            available=COLUMNS,
+            columns=columns,
+            sort=sort,
+            limit=shown,
+            total=total,
+        )
 
 
 def _named(actor: dict[str, Any]) -> str:

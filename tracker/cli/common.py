@@ -219,28 +219,179 @@ def color() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def print_table(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str | None = None
-) -> None:
-    if sys.stdout.isatty():
-        from rich.console import Console
-        from rich.table import Table
+# Columns of free text: on a terminal only these wrap (at most TEXT_LINES lines, then `…`), so
+# that ids, dates, grades, names and headers keep their width and are never broken.
+WRAPPING = frozenset(
+    {"text", "match", "quote", "note", "title", "description", "aliases", "sources", "about"}
+    | {"about_as", "authors", "url", "first_source_url", "tags", "supported_by", "disputed_by"}
+    | {"opposed_by", "summary", "change", "details", "label"}
+)
+TEXT_LINES = 3
+GAP = "  "
+# Columns are left out (the last first) rather than squeeze text columns below this width.
+MIN_TEXT = 24
+# Names are shown whole up to this width (a longer one is cut with `…`); ids, uids, dates,
+# timestamps and grades always whole.
+MAX_FIXED = 32
+NAMES = frozenset({"claimant", "name", "publisher", "reviewer", "by"})
 
-        table = Table(title=title, title_justify="left", highlight=False)
-        for column in columns:
-            table.add_column(column, overflow="fold")
+
+def terminal_width() -> int:
+    import shutil
+
+    return max(20, shutil.get_terminal_size((100, 24)).columns)
+
+
+def _cut(value: str, width: int) -> str:
+    """`value` in at most `width` cells: whole, or cut with `…`."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(value) <= width:
+        return value
+    if width < 1:
+        return ""
+    return set_cell_size(value, width - 1).rstrip() + "…"
+
+
+def _wrap(value: str, width: int, lines: int = TEXT_LINES) -> list[str]:
+    """`value` wrapped at spaces into at most `lines` lines of `width` cells; a word wider than
+    the column, or text beyond the last line, is cut with `…` (never split across lines)."""
+    from rich.cells import cell_len
+
+    out: list[str] = []
+    line = ""
+    words = value.split()
+    for i, word in enumerate(words):
+        joined = f"{line} {word}" if line else word
+        if cell_len(joined) <= width:
+            line = joined
+            continue
+        if line:
+            out.append(line)
+        line = word if cell_len(word) <= width else _cut(word, width)
+        if len(out) == lines - 1 and i + 1 < len(words):
+            # The last line: what remains is cut.
+            rest = " ".join(words[i:])
+            if cell_len(rest) <= width:
+                out.append(rest)
+                return out
+            line = _cut(rest, width)
+            # Cut at a space where possible, so that no word is shown in part.
+            if " " in line[:-1]:
+                line = line[:-1].rsplit(" ", 1)[0] + " …"
+            out.append(line)
+            return out
+    if line or not out:
+        out.append(line)
+    return out
+
+
+def _layout(columns: Sequence[str], cells: list[list[str]], width: int) -> dict[int, int]:
+    """Which columns fit `width`, and how wide: {index: width}. Other columns take their widest
+    value (at most MAX_FIXED), text columns share what is left. While the text would get less
+    than MIN_TEXT, columns are left out: further text columns first, then the last ones; the
+    first text column stays."""
+    from rich.cells import cell_len
+
+    natural = [max([cell_len(c), *(cell_len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    header = [cell_len(c) for c in columns]
+    wrapping = [i for i, c in enumerate(columns) if c in WRAPPING]
+    keep = list(range(len(columns)))
+    fixed = {
+        i: min(natural[i], max(header[i], MAX_FIXED)) if columns[i] in NAMES else natural[i]
+        for i in keep
+        if i not in wrapping
+    }
+
+    def room() -> int:
+        return width - len(GAP) * (len(keep) - 1) - sum(fixed[i] for i in keep if i in fixed)
+
+    def text_share() -> int:
+        texts = [i for i in keep if i in wrapping]
+        return room() // len(texts) if texts else room()
+
+    def short() -> bool:
+        texts = [i for i in keep if i in wrapping]
+        if not texts:
+            return room() < 0
+        return text_share() < min(MIN_TEXT, max(natural[i] for i in texts))
+
+    while len(keep) > 1 and short():
+        later_texts = [i for i in keep if i in wrapping][1:]
+        droppable = later_texts or [i for i in keep if i not in wrapping[:1]]
+        keep.remove(droppable[-1])
+    widths = {i: fixed[i] for i in keep if i in fixed}
+    texts = [i for i in keep if i in wrapping]
+    # Shared fairly: a column that needs less than its share takes only what it needs.
+    left = max(room(), 0)
+    for n, i in enumerate(sorted(texts, key=lambda i: natural[i])):
+        share = left // (len(texts) - n)
+        widths[i] = max(header[i], min(natural[i], share))
+        left -= widths[i]
+    return widths
+
+
+def _escape(value: str) -> str:
+    """One tab-separated field: backslashes, tabs and line breaks written as escapes."""
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def print_table(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    title: str | None = None,
+    *,
+    more: str | None = None,
+) -> None:
+    """Records for people. On a terminal: aligned columns that fit its width, no box drawing;
+    long text wraps or is cut with `…` (`show`, `--format` and exports keep it whole). Piped:
+    one tab-separated line a record, unpadded, with escaped tabs and line breaks (as `gh`).
+    `more` is a last line saying what was left out."""
+    if not sys.stdout.isatty():
+        if title:
+            typer.echo(title)
+        typer.echo("\t".join(columns))
         for row in rows:
-            table.add_row(*(_plain(row.get(c)) for c in columns))
-        Console(no_color=not color()).print(table)
+            typer.echo("\t".join(_escape(_plain(row.get(c))) for c in columns))
+        if more:
+            say(more)
         return
-    # Piped: aligned plain text, no box drawing, no colour.
-    cells = [[_plain(row.get(c)).replace("\n", " ") for c in columns] for row in rows]
-    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    from rich.cells import cell_len
+
+    width = terminal_width()
+    cells = [[" ".join(_plain(row.get(c)).split()) for c in columns] for row in rows]
+    widths = _layout(columns, cells, width)
+    kept = sorted(widths)
+    if len(kept) < len(columns):
+        left_out = [c for i, c in enumerate(columns) if i not in widths]
+        import textwrap
+
+        note = f"note: {', '.join(left_out)} left out to fit {width} columns (--columns chooses)"
+        for part in textwrap.wrap(note, width):
+            say(part)
+        columns = [columns[i] for i in kept]
+        cells = [[r[i] for i in kept] for r in cells]
+    sizes = [widths[i] for i in kept]
+
+    def line(parts: Sequence[str]) -> str:
+        padded = [p + " " * (w - cell_len(p)) for p, w in zip(parts, sizes, strict=True)]
+        return GAP.join(padded).rstrip()
+
     if title:
         typer.echo(title)
-    typer.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    head = line(list(columns))
+    typer.echo(typer.style(head, bold=True) if color() else head)
     for r in cells:
-        typer.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+        stacked = [
+            _wrap(v, w) if c in WRAPPING else [_cut(v, w)]
+            for c, v, w in zip(columns, r, sizes, strict=True)
+        ]
+        for n in range(max(len(s) for s in stacked)):
+            typer.echo(line([s[n] if n < len(s) else "" for s in stacked]))
+    if more:
+        typer.echo(more)
 
 
 def emit_rows(
@@ -265,6 +416,90 @@ def emit_rows(
     return len(rows)
 
 
+DEFAULT_LIMIT = 50
+
+ColumnsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        metavar="A,B,C",
+        help="Only these columns, in this order (the field names of --format json).",
+    ),
+]
+SortOption = Annotated[
+    str | None,
+    typer.Option(
+        "--sort", metavar="FIELD", help="Order by FIELD (-FIELD: descending); empty values last."
+    ),
+]
+LimitOption = Annotated[
+    int | None,
+    typer.Option(
+        "--limit",
+        metavar="N",
+        help=f"At most N records (on a terminal {DEFAULT_LIMIT} unless --all).",
+    ),
+]
+AllOption = Annotated[bool, typer.Option("--all", help="Every record, even on a terminal.")]
+
+
+def list_limit(fmt: Format, limit: int | None, every: bool) -> int | None:
+    """How many records a list shows: --limit N, all with --all or off a terminal, else
+    DEFAULT_LIMIT (a table on a terminal is for reading, not for 300,000 rows)."""
+    from tracker.errors import UsageError
+
+    if limit is not None and every:
+        raise UsageError("give --limit or --all, not both")
+    if limit is not None and limit < 1:
+        raise UsageError(f"--limit must be at least 1, not {limit}")
+    if limit is not None:
+        return limit
+    if every or fmt is not Format.table or not sys.stdout.isatty():
+        return None
+    return DEFAULT_LIMIT
+
+
+def more_line(left: int, *, at_least: bool = False) -> str:
+    return f"… {'over ' if at_least else ''}{left:,} more: --limit N or --all"
+
+
+def emit_list(
+    rows: Iterable[dict[str, Any]],
+    fmt: Format,
+    *,
+    default: Sequence[str],
+    available: Sequence[str],
+    columns: str | None = None,
+    sort: str | None = None,
+    limit: int | None = None,
+    total: int | None = None,
+) -> int:
+    """Print a list of records: `columns` chosen (else `default`), sorted by `sort`, at most
+    `limit` of them, with a last line saying how many were left out. `total` is how many
+    records there are when `rows` already stops at `limit` (else `rows` are counted)."""
+    from itertools import islice
+
+    from tracker.services.listing import columns as choose
+    from tracker.services.listing import sort_rows
+
+    chosen = choose(columns, default, available)
+    if sort is not None:
+        rows = sort_rows(rows, sort, available)
+    iterator = iter(rows)
+    shown = list(islice(iterator, limit)) if limit is not None else list(iterator)
+    if total is None:
+        total = len(shown) + sum(1 for _ in iterator)
+    left = total - len(shown)
+    if fmt is not Format.table and columns is not None:
+        shown = [{c: row.get(c) for c in chosen} for row in shown]
+    if fmt is Format.table:
+        print_table(shown, chosen, more=more_line(left) if left > 0 else None)
+    else:
+        # Programs chose their limit: the data alone, no note.
+        emit_rows(shown, chosen, fmt)
+    return len(shown)
+
+
 def emit_record(record: dict[str, Any], fmt: Format, text: Iterable[str] | None = None) -> None:
     """Print one record: as JSON for programs, else as readable lines (`text`, or key: value)."""
     import json
@@ -283,3 +518,60 @@ def emit_record(record: dict[str, Any], fmt: Format, text: Iterable[str] | None 
 
 def heading(title: str) -> str:
     return typer.style(title, bold=True) if color() else title
+
+
+class progress:
+    """A progress bar on stderr (rows, rate, time left) while a long command runs, when stderr is
+    a terminal; nothing when it is not (a pipe, a log, a cron mail). Entering gives a
+    `tick(rows, done=None)` to call as work is done: `done` counts in the unit of `total` (bytes
+    of a file, say), rows when not given; with no total, the bar pulses."""
+
+    def __init__(self, total: int | None, label: str = "", *, rows: bool = True) -> None:
+        self.total = total
+        self.label = label
+        self.rows = rows  # False: work not counted in rows (one long statement), just a bar
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not sys.stderr.isatty():
+            return lambda rows, done=None: None
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        counts = (
+            [TextColumn("{task.fields[rows]:>12,} rows")],
+            [TextColumn("{task.fields[rate]:>8,.0f} rows/s"), TimeRemainingColumn()],
+        )
+        self.bar = Progress(
+            TextColumn(self.label),
+            *(counts[0] if self.rows else []),
+            BarColumn(),
+            *(counts[1] if self.rows else []),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.bar.start()
+        task = self.bar.add_task(self.label, total=self.total, rows=0, rate=0.0)
+
+        def tick(rows: int, done: int | None = None) -> None:
+            elapsed = self.bar.tasks[0].elapsed or 1e-9
+            completed = rows if done is None else done
+            self.bar.update(task, completed=completed, rows=rows, rate=rows / elapsed)
+
+        return tick
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def counted(
+    rows: Iterable[dict[str, Any]], tick: Any, every: int = 1000
+) -> Iterator[dict[str, Any]]:
+    """`rows` as they are, calling tick(n) every `every` rows and at the end."""
+    n = 0
+    for n, row in enumerate(rows, 1):
+        if n % every == 0:
+            tick(n)
+        yield row
+    tick(n)

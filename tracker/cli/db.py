@@ -12,6 +12,7 @@ from tracker.cli.common import (
     group,
     guard_output,
     open_db,
+    progress,
     say,
 )
 
@@ -82,7 +83,8 @@ def reindex() -> None:
 
     database = open_db()
     try:
-        done = run(database)
+        with progress(None, "rebuilding the search index", rows=False):
+            done = run(database)
     finally:
         database.close()
     say(done)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from tracker.cli.common import group, guard_output, output_stream, say, session
+from tracker.cli.common import counted, group, guard_output, output_stream, progress, say, session
 from tracker.cli.options import COMBINING, claim_filters
 from tracker.errors import UsageError
 
@@ -77,7 +77,7 @@ def claims(
     filters: "ClaimFilter" = None,  # type: ignore[assignment]  # given by @claim_filters
 ) -> None:
     from tracker.services import flat as flat_format
-    from tracker.services.claim_report import COLUMNS, claim_rows
+    from tracker.services.claim_report import COLUMNS, claim_rows, count
     from tracker.services.export import write_csv, write_json, write_jsonl
 
     fmt = _inferred(output, fmt)
@@ -90,18 +90,22 @@ def claims(
             # Raw by design: guards or a BOM would change the data on the way back in.
             rows = flat_format.flat_rows(s, filters)
             columns, safe, bom = flat_format.COLUMNS, False, False
+            total = None  # a row per appearance: not known before
         else:
             rows = claim_rows(s, filters)
             columns, safe, bom = COLUMNS, not raw, not raw
-        if fmt is ExportFormat.xlsx:
-            # Spreadsheet cells are typed: no formula guard is needed, none is added.
-            n = _xlsx(rows, out, columns, "claims" if flat else "report")
-        elif fmt is ExportFormat.csv:
-            n = write_csv(rows, out, columns, safe=safe, bom=bom)
-        elif fmt is ExportFormat.jsonl:
-            n = write_jsonl(rows, out)
-        else:
-            n = write_json(rows, out)
+            total = count(s, filters) if sys.stderr.isatty() else None
+        with progress(total, "export") as tick:
+            rows = counted(rows, tick)
+            if fmt is ExportFormat.xlsx:
+                # Spreadsheet cells are typed: no formula guard is needed, none is added.
+                n = _xlsx(rows, out, columns, "claims" if flat else "report")
+            elif fmt is ExportFormat.csv:
+                n = write_csv(rows, out, columns, safe=safe, bom=bom)
+            elif fmt is ExportFormat.jsonl:
+                n = write_jsonl(rows, out)
+            else:
+                n = write_json(rows, out)
     if output != "-":
         say(f"exported {n} {'rows' if flat else 'claims'} to {output}")
 
@@ -190,8 +194,8 @@ def all_(
     database = open_db(write=False)
     try:
         # One snapshot: tables read while others write must still fit together on restore.
-        with snapshot(database) as conn:
-            counts = export_all(conn, folder)
+        with snapshot(database) as conn, progress(None, "dump") as tick:
+            counts = export_all(conn, folder, progress=tick)
     finally:
         database.close()
     say(f"exported {sum(counts.values()):,} rows from {len(counts)} tables to {folder}")

@@ -9,7 +9,15 @@ from typing import IO, Annotated, Any
 
 import typer
 
-from tracker.cli.common import closed_streams, group, guard_output, output_stream, say, session
+from tracker.cli.common import (
+    closed_streams,
+    group,
+    guard_output,
+    output_stream,
+    progress,
+    say,
+    session,
+)
 from tracker.errors import StorageError
 
 app = group(
@@ -117,7 +125,7 @@ def claims(
         else:
             reader = Reader(stream, name, kind, ignore_extra=ignore_extra)
         total = Path(file).stat().st_size if file != "-" else None
-        with _progress(total) as tick, session() as s:
+        with progress(total, "import") as tick, session() as s:
             if skip_invalid:
                 with output_stream(skip_invalid, inputs=[file]) as rejects:
                     report = import_flat(
@@ -158,41 +166,6 @@ def _write_resemblances(report: Any, out: Any) -> None:
     for found in report.resembling:
         for similar in found.similar:
             writer.writerow([found.name, similar.ident, similar.label, similar.reason])
-
-
-class _progress:
-    """A progress bar on stderr (rows, rate, ETA) when stderr is a terminal; else nothing."""
-
-    def __init__(self, total_bytes: int | None) -> None:
-        self.total = total_bytes
-        self.bar: Any = None
-
-    def __enter__(self) -> Any:
-        if not sys.stderr.isatty():
-            return lambda rows, done: None
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self.bar = Progress(
-            TextColumn("{task.fields[rows]:>12,} rows"),
-            BarColumn(),
-            TextColumn("{task.fields[rate]:>8,.0f} rows/s"),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self.bar.start()
-        task = self.bar.add_task("import", total=self.total, rows=0, rate=0.0)
-
-        def tick(rows: int, done: int) -> None:
-            elapsed = self.bar.tasks[0].elapsed or 1e-9
-            self.bar.update(task, completed=done, rows=rows, rate=rows / elapsed)
-
-        return tick
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 @app.command("claimreview")
@@ -269,6 +242,18 @@ def all_(
     # Before opening: a new database must not be created only to refuse the folder.
     if not folder.is_dir():
         raise StorageError(f"cannot read {str(folder)!r}: no such folder")
-    with session() as s:
-        counts = import_all(s.connection(), folder)
+    with progress(_dump_rows(folder), "restore") as tick, session() as s:
+        counts = import_all(s.connection(), folder, progress=tick)
     say(f"restored {sum(counts.values()):,} rows into {len(counts)} tables from {folder}")
+
+
+def _dump_rows(folder: Path) -> int | None:
+    """How many rows a dump's manifest says it holds (None when it cannot tell: import_all
+    then refuses the folder with the reason)."""
+    import json
+
+    try:
+        tables = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["tables"]
+        return sum(int(n) for n in tables.values())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None

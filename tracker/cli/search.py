@@ -1,18 +1,73 @@
-"""tracker search TEXT: ranked full-text search over claim text, quotes and notes."""
+"""tracker search TEXT: find claims, actors and sources by the words people type."""
 
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Any
 
 import typer
 
-from tracker.cli.common import Format, FormatOption, emit_rows, say, session
+from tracker.cli.common import (
+    AllOption,
+    ColumnsOption,
+    Format,
+    FormatOption,
+    SortOption,
+    emit_list,
+    emit_rows,
+    more_line,
+    print_table,
+    say,
+)
+
+DEFAULT_LIMIT = 20
+
+
+class Kind(StrEnum):
+    claims = "claims"
+    actors = "actors"
+    sources = "sources"
+    all = "all"
+
+
+# What each kind shows in a table, and every field it has.
+TABLE = {
+    "claims": ["id", "claimant", "match", "verdict"],
+    "actors": ["id", "name", "kind", "match"],
+    "sources": ["id", "title", "kind", "published", "match"],
+}
+FIELDS = {
+    "claims": ["id", "claimant", "text", "verdict", "match"],
+    "actors": ["id", "name", "kind", "aliases", "match"],
+    "sources": ["id", "title", "kind", "publisher", "published", "url", "match"],
+}
 
 
 def search(
     text: Annotated[
         list[str],
-        typer.Argument(metavar="TEXT", help="Words to find (all must match; taken literally)."),
+        typer.Argument(
+            metavar="TEXT",
+            help="Words to find: each matches as the start of a word, all must match "
+            "(taken literally).",
+        ),
     ],
-    limit: Annotated[int, typer.Option(help="At most this many results, best first.")] = 20,
+    within: Annotated[
+        Kind,
+        typer.Option(
+            "--in",
+            metavar="KIND",
+            help="What to search: claims (text, quote, note), actors (name, alias, "
+            "description), sources (title, URL, publisher, author), or all of them.",
+        ),
+    ] = Kind.claims,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            metavar="N",
+            help=f"At most N results of each kind (default {DEFAULT_LIMIT}).",
+        ),
+    ] = None,
+    every: AllOption = False,
     rank_all: Annotated[
         bool,
         typer.Option(
@@ -20,26 +75,94 @@ def search(
             help="Rank every matching claim, not only the newest 1,000 (slower for common words).",
         ),
     ] = False,
+    columns: ColumnsOption = None,
+    sort: SortOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Search claims by words in their text, quote or note; best matches first.
+    """Search claims (or actors, sources, all) by the words people type; best matches first.
 
-    The newest 1,000 matching claims are ranked; when more match, a note on stderr says so.
+    Words match as prefixes: `korea` finds "North Korean". Of claims, the newest 1,000 matches
+    are ranked; when more match, a note on stderr says so. With --in all, results are grouped
+    by kind.
 
-    Example: tracker search terabytes
+    Example: tracker search korea --in all
     """
-    from tracker.services.search import search_claims
+    from tracker.cli.common import session
+    from tracker.errors import UsageError
+    from tracker.services.search import search_actors, search_claims, search_sources
 
+    if limit is not None and every:
+        raise UsageError("give --limit or --all, not both")
+    if within is Kind.all and (columns is not None or sort is not None):
+        raise UsageError("--columns and --sort need one kind: --in claims, actors or sources")
+    shown = None if every else (limit if limit is not None else DEFAULT_LIMIT)
+    query = " ".join(text)
+    kinds = ["claims", "actors", "sources"] if within is Kind.all else [within.value]
     with session(write=False) as s:
-        result = search_claims(s, " ".join(text), limit=limit, rank_all=rank_all)
-    columns = (
-        ["id", "claimant", "match", "verdict"]
-        if fmt is Format.table
-        else ["id", "claimant", "text", "verdict", "match"]
-    )
-    emit_rows(result.hits, columns, fmt)
+        results = {
+            "claims": lambda: search_claims(s, query, limit=shown, rank_all=rank_all or every),
+            "actors": lambda: search_actors(s, query, limit=shown),
+            "sources": lambda: search_sources(s, query, limit=shown),
+        }
+        found = {kind: results[kind]() for kind in kinds}
+    if not any(r.hits for r in found.values()):
+        what = "claims, actors or sources" if within is Kind.all else within.value
+        say(f"no {what} match {query!r}")
+        if fmt is Format.table:
+            return  # for people, the message alone; programs still get an empty document
+    if within is not Kind.all:
+        result = found[within.value]
+        default = TABLE[within.value] if fmt is Format.table else FIELDS[within.value]
+        emit_list(
+            result.hits,
+            fmt,
+            default=default,
+            available=FIELDS[within.value],
+            columns=columns,
+            sort=sort,
+            total=None if result.more else result.matched,
+        )
+        _note_window(result)
+        return
+    _emit_all(found, fmt)
+
+
+def _note_window(result: Any) -> None:
     if result.more:
         say(
             f"note: more than {result.window:,} claims match; these are the best of the newest "
             f"{result.window:,}. Add words to narrow the search, or --rank-all to rank them all."
         )
+
+
+def _left(result: Any) -> str | None:
+    left = result.matched - len(result.hits)
+    return more_line(left) if left > 0 and not result.more else None
+
+
+def _emit_all(found: dict[str, Any], fmt: Format) -> None:
+    if fmt is Format.json:
+        import json
+
+        typer.echo(json.dumps({k: r.hits for k, r in found.items()}, ensure_ascii=False, indent=2))
+    elif fmt is Format.table:
+        first = True
+        for kind, result in found.items():
+            if not result.hits:
+                continue
+            if not first:
+                typer.echo("")
+            first = False
+            title = f"{kind.capitalize()} ({result.matched:,}{'+' if result.more else ''})"
+            print_table(result.hits, TABLE[kind], title=title, more=_left(result))
+    else:
+        # One flat record a result: which kind, its id, what it is called, and what matched.
+        label = {"claims": "text", "actors": "name", "sources": "title"}
+        rows = [
+            {"type": kind[:-1], "id": h["id"], "label": h[label[kind]], "match": h["match"]}
+            for kind, result in found.items()
+            for h in result.hits
+        ]
+        emit_rows(rows, ["type", "id", "label", "match"], fmt)
+    for result in found.values():
+        _note_window(result)

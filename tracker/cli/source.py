@@ -6,13 +6,18 @@ import typer
 
 from tracker.cli import records
 from tracker.cli.common import (
+    AllOption,
+    ColumnsOption,
     Format,
     FormatOption,
+    LimitOption,
     NewOption,
+    SortOption,
     YesOption,
+    emit_list,
     emit_record,
-    emit_rows,
     group,
+    list_limit,
     say,
     session,
 )
@@ -99,16 +104,25 @@ def add(
 
 
 @app.command("list")
-def list_(fmt: FormatOption = Format.table) -> None:
+def list_(
+    columns: ColumnsOption = None,
+    sort: SortOption = None,
+    limit: LimitOption = None,
+    every: AllOption = False,
+    fmt: FormatOption = Format.table,
+) -> None:
     """List sources, oldest first, with how many claims appear in each.
 
     Example: tracker source list --format json
     """
     from tracker.services.sources import list_sources
 
+    shown = list_limit(fmt, limit, every)
     with session(write=False) as s:
         rows = list_sources(s)
-    emit_rows(rows, COLUMNS, fmt)
+    emit_list(
+        rows, fmt, default=COLUMNS, available=COLUMNS, columns=columns, sort=sort, limit=shown
+    )
 
 
 def source_lines(record: dict[str, Any]) -> list[str]:

@@ -10,7 +10,7 @@ and PostgreSQL.
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from glob import escape as glob_escape
@@ -77,7 +77,9 @@ def _next_ids(conn: Connection) -> dict[str, int]:
     return {"claim": highest + 1}
 
 
-def export_all(conn: Connection, folder: Path) -> dict[str, int]:
+def export_all(
+    conn: Connection, folder: Path, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
     """Dump every table through `conn` (take it from `snapshot`) into `folder`.
 
     The files are written into a hidden sibling folder, renamed into place once complete: a
@@ -96,7 +98,7 @@ def export_all(conn: Connection, folder: Path) -> dict[str, int]:
     work = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
     work.mkdir()
     try:
-        counts = _write_tables(conn, work)
+        counts = _write_tables(conn, work, progress)
         manifest = {
             "format": FORMAT,
             "version": VERSION,
@@ -132,7 +134,9 @@ def _remove_abandoned(folder: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _write_tables(conn: Connection, work: Path) -> dict[str, int]:
+def _write_tables(
+    conn: Connection, work: Path, progress: Callable[[int], None] | None
+) -> dict[str, int]:
     counts: dict[str, int] = {}
     for table in _tables():
         n = 0
@@ -145,9 +149,13 @@ def _write_tables(conn: Connection, work: Path) -> dict[str, int]:
                     json.dumps(_encode(table, row), ensure_ascii=False, sort_keys=True) + "\n"
                 )
                 n += 1
+                if progress is not None and n % BATCH == 0:
+                    progress(sum(counts.values()) + n)
             out.flush()
             os.fsync(out.fileno())
         counts[table.name] = n
+        if progress is not None:
+            progress(sum(counts.values()))
     return counts
 
 
@@ -292,7 +300,9 @@ def _rows(table: Table, path: Path) -> Iterator[dict[str, Any]]:
             yield record
 
 
-def import_all(conn: Connection, folder: Path) -> dict[str, int]:
+def import_all(
+    conn: Connection, folder: Path, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
     """Load a dump into an empty database, keeping every id; all or nothing.
 
     A dump is input like any other: every row is held to the rules the commands apply
@@ -325,6 +335,8 @@ def import_all(conn: Connection, folder: Path) -> dict[str, int]:
                 _insert(conn, table, path, n, batch)
                 n += len(batch)
                 batch = []
+                if progress is not None:
+                    progress(sum(counts.values()) + n)
         if batch:
             _insert(conn, table, path, n, batch)
             n += len(batch)
