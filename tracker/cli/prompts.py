@@ -156,15 +156,15 @@ def fix_answer(answers: dict[str, Any], error: TrackerError) -> tuple[dict[str, 
     unchanged is to be recorded as new although it resembles known ones."""
     say(f"  {error}")
     message = str(error)
+
+    def given(key: str) -> list[Any]:
+        value = answers.get(key)
+        return value if isinstance(value, list) else [value]
+
     named = [
         key
         for key, *_ in QUESTIONS
-        if any(
-            v and (repr(v) in message or f'"{v}"' in message)
-            for v in (
-                answers.get(key) if isinstance(answers.get(key), list) else [answers.get(key)]
-            )
-        )
+        if any(v and (repr(v) in message or f'"{v}"' in message) for v in given(key))
     ]
     known = {"actors": actor_names(""), "sources": source_titles("")}
     if not named:
