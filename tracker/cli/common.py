@@ -208,6 +208,8 @@ def output_stream(output: str, *, inputs: Iterable[str] = ()) -> Iterator[TextIO
 def _plain(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):  # for people: yes/no, not Python's True/False
+        return "yes" if value else "no"
     if isinstance(value, list):
         return ", ".join(_plain(v) for v in value)
     if isinstance(value, dict):
