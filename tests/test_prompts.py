@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,12 @@ def _env(db_url: str) -> dict[str, str]:
     return {**os.environ, "TRACKER_DB": str(db_url), "TERM": "dumb", "NO_COLOR": "1"}
 
 
+def _interruptible() -> None:
+    # A run started in the background (nohup, `&`, some CI runners) ignores SIGINT, and children
+    # inherit that: a person's terminal delivers Ctrl-C, so the child must take it as one would.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _spawn(db_url: str, *args: str, term: str = "dumb") -> pexpect.spawn:
     return pexpect.spawn(
         TRACKER,
@@ -24,6 +31,7 @@ def _spawn(db_url: str, *args: str, term: str = "dumb") -> pexpect.spawn:
         encoding="utf-8",
         timeout=20,
         dimensions=(40, 120),
+        preexec_fn=_interruptible,
     )
 
 
