@@ -552,65 +552,32 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
         conn.execute(select(func.count()).select_from(Appearance)).scalar_one() - appearances_before
     )
 
-    a = stage_about
-    new_subjects = (
-        select(s.c.claim_id, a.c.actor_id, func.min(a.c.as_name).label("as_name"))
-        .join(s, s.c.line == a.c.line)
-        .where(
-            ~exists().where(
-                ClaimSubject.claim_id == s.c.claim_id, ClaimSubject.actor_id == a.c.actor_id
+    def add_new(stage: Table, target: Any, key: str, extra: str | None = None) -> None:
+        """The staged (claim, key) rows the import's claims do not have yet, each once (with the
+        first value of `extra`), into `target`; the claims they change are touched."""
+        columns: list[Any] = [s.c.claim_id, stage.c[key]]
+        if extra is not None:
+            columns.append(func.min(stage.c[extra]).label(extra))
+        new_rows = (
+            select(*columns)
+            .join(s, s.c.line == stage.c.line)
+            .where(
+                ~exists().where(
+                    target.claim_id == s.c.claim_id, getattr(target, key) == stage.c[key]
+                )
             )
-        )
-        .group_by(s.c.claim_id, a.c.actor_id)
-    ).subquery()
-    touch(new_subjects)
-    conn.execute(
-        insert(ClaimSubject).from_select(["claim_id", "actor_id", "as_name"], select(new_subjects))
-    )
+            .group_by(s.c.claim_id, stage.c[key])
+        ).subquery()
+        touch(new_rows)
+        names = ["claim_id", key, *([extra] if extra is not None else [])]
+        conn.execute(insert(target).from_select(names, select(new_rows)))
 
-    t = stage_tag
-    new_tags = (
-        select(s.c.claim_id, t.c.tag)
-        .join(s, s.c.line == t.c.line)
-        .where(~exists().where(ClaimTag.claim_id == s.c.claim_id, ClaimTag.tag == t.c.tag))
-        .distinct()
-    ).subquery()
-    touch(new_tags)
-    conn.execute(insert(ClaimTag).from_select(["claim_id", "tag"], select(new_tags)))
-
+    add_new(stage_about, ClaimSubject, "actor_id", "as_name")
+    add_new(stage_tag, ClaimTag, "tag")
     # Stances: one per (claim, actor), the first row's; an actor the claim already has a stance
     # on keeps it.
-    st = stage_stance
-    new_stances = (
-        select(s.c.claim_id, st.c.actor_id, func.min(st.c.stance).label("stance"))
-        .join(s, s.c.line == st.c.line)
-        .where(
-            ~exists().where(
-                ClaimStance.claim_id == s.c.claim_id, ClaimStance.actor_id == st.c.actor_id
-            )
-        )
-        .group_by(s.c.claim_id, st.c.actor_id)
-    ).subquery()
-    touch(new_stances)
-    conn.execute(
-        insert(ClaimStance).from_select(["claim_id", "actor_id", "stance"], select(new_stances))
-    )
-    ci = stage_incident
-    new_incidents = (
-        select(s.c.claim_id, ci.c.incident_id)
-        .join(s, s.c.line == ci.c.line)
-        .where(
-            ~exists().where(
-                ClaimIncident.claim_id == s.c.claim_id,
-                ClaimIncident.incident_id == ci.c.incident_id,
-            )
-        )
-        .distinct()
-    ).subquery()
-    touch(new_incidents)
-    conn.execute(
-        insert(ClaimIncident).from_select(["claim_id", "incident_id"], select(new_incidents))
-    )
+    add_new(stage_stance, ClaimStance, "actor_id", "stance")
+    add_new(stage_incident, ClaimIncident, "incident_id")
 
     # Verdicts: the first row of each claim that names one; added only if it differs.
     verdict_lines = (
