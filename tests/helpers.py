@@ -51,7 +51,8 @@ def run_tracker(
 ) -> subprocess.CompletedProcess[str]:
     """The real `tracker` in a subprocess (for closed streams, other users, resource limits)."""
     full_env = {**os.environ, **(env or {})}
-    full_env["PYTHONPATH"] = str(Path(__file__).parent.parent)
+    # The tracker the tests import (the source tree when installed editable, else the wheel).
+    full_env.pop("PYTHONPATH", None)
     preexec = kwargs.pop("preexec_fn", None)
     command = [sys.executable, "-m", "tracker", *args]
     if as_nobody:

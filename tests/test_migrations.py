@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tracker.migrations
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
@@ -27,7 +28,8 @@ from tracker.db import (
 )
 from tracker.errors import StorageError
 
-MIGRATIONS = Path(tracker.db.__file__).parent.parent / "migrations"
+# The migrations the tracker under test ships (the source tree's, or the wheel's).
+MIGRATIONS = Path(tracker.migrations.__file__).parent
 
 
 def _populate_0001(conn: Connection) -> None:
