@@ -10,7 +10,8 @@ so either outcome is accepted (an import is all or nothing, so none or all of it
 
 At the end it checks, and prints as figures: every acknowledged claim is present with its
 acknowledged state; no claim is duplicated; every import is whole or absent; a killed dump left
-no dump folder; every dump restores into a fresh database on the same backend, its row counts
+no half-written folder (one killed after its last rename is whole, and checked); every dump
+restores into a fresh database on the same backend, its row counts
 match its manifest, `db check` passes on it, and it holds every claim acknowledged before it
 began; `db check` passes on the soaked database. Exits 1 on any loss or unexpected error.
 
@@ -79,7 +80,7 @@ class Soak:
     owned: dict[str, list[int]] = field(default_factory=dict)
     imports: dict[str, tuple[str, list[str], bool]] = field(default_factory=dict)
     dumps: list[Dump] = field(default_factory=list)
-    killed_dumps: list[Path] = field(default_factory=list)
+    killed_dumps: list[Dump] = field(default_factory=list)
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     kills: int = 0
@@ -162,7 +163,7 @@ class Soak:
             if code == 0:
                 self.dumps.append(Dump(folder, before))
             elif code == KILLED:
-                self.killed_dumps.append(folder)
+                self.killed_dumps.append(Dump(folder, before))
 
         return "dump", ["export", "all", str(folder)], dumped
 
@@ -286,9 +287,14 @@ def verify(soak_state: Soak, fresh_database: Fresh) -> tuple[list[str], Counter[
         elif not acknowledged and present not in (0, len(texts)):
             losses.append(f"killed import {batch} is half there: {present} of {len(texts)} rows")
         figures["imports checked"] += 1
-    for folder in soak_state.killed_dumps:
-        if folder.exists():
-            losses.append(f"a killed dump left {folder} behind")
+    for killed in soak_state.killed_dumps:
+        if killed.folder.exists():
+            # Killed after the rename that completes a dump, before it exited: a whole dump,
+            # checked below like any other; anything less would be a half-written one.
+            if (killed.folder / "manifest.json").is_file():
+                soak_state.dumps.append(killed)
+            else:
+                losses.append(f"a killed dump left {killed.folder} behind without a manifest")
     for dump in soak_state.dumps:
         url = fresh_database()
         losses += _check_dump(dump, url)
