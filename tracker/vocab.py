@@ -14,6 +14,12 @@ class ActorKind(StrEnum):
     company = "company"
     media = "media"
     group = "group"
+    # Not actors in the everyday sense, but what threat-intelligence claims are about (STIX
+    # malware, tool, attack-pattern): recorded as actors so that every name rule, subject
+    # filter, search and report works for them unchanged.
+    malware = "malware"
+    tool = "tool"
+    technique = "technique"
     other = "other"
 
 
