@@ -108,7 +108,7 @@ def test_sources_by_title_url_publisher_and_author(cli, typed) -> None:
 
 def test_search_in_all_groups_by_kind(cli, typed) -> None:
     grouped = json.loads(cli("search", "sony", "--in", "all", "-f", "json").stdout)
-    assert list(grouped) == ["claims", "actors", "sources"]
+    assert list(grouped) == ["claims", "actors", "sources", "incidents"]
     assert [h["id"] for h in grouped["claims"]] == [typed["korea"]]
     assert grouped["actors"] == []
     assert [h["title"] for h in grouped["sources"]] == ["Update on Sony Investigation"]
@@ -159,6 +159,7 @@ def test_no_match_gives_programs_an_empty_document(cli, seeded) -> None:
         "claims": [],
         "actors": [],
         "sources": [],
+        "incidents": [],
     }
     assert cli("search", "zebra", "--in", "all", "-f", "csv").stdout.strip() == (
         "type,id,label,match"
@@ -166,4 +167,35 @@ def test_no_match_gives_programs_an_empty_document(cli, seeded) -> None:
     assert cli("search", "zebra", "-f", "jsonl").stdout == ""
     nothing = cli("search", "zebra", "--in", "all")
     assert nothing.stdout == ""
-    assert nothing.stderr.strip() == "no claims, actors or sources match 'zebra'"
+    assert nothing.stderr.strip() == "no claims, actors, sources or incidents match 'zebra'"
+
+
+def test_search_in_incidents_by_name_alias_and_description(cli, seeded) -> None:
+    cli(
+        "incident",
+        "add",
+        "APT1 intrusions",
+        "--alias",
+        "Comment Crew campaign",
+        "--kind",
+        "data-theft",
+        "--description",
+        "Years of theft from 141 organizations",
+    )
+    cli("incident", "add", "Sony Pictures hack", "--kind", "destructive")
+
+    def names(*words: str) -> list[str]:
+        found = json.loads(cli("search", *words, "--in", "incidents", "-f", "json").stdout)
+        return [hit["name"] for hit in found]
+
+    assert names("apt") == ["APT1 intrusions"]
+    assert names("comm", "camp") == ["APT1 intrusions"]  # an alias
+    assert names("organiz") == ["APT1 intrusions"]  # the description
+    assert names("sony") == ["Sony Pictures hack"]
+    hit = json.loads(cli("search", "comment", "--in", "incidents", "-f", "json").stdout)[0]
+    assert hit["match"] == "alias: Comment Crew campaign"
+    grouped = json.loads(cli("search", "comment", "--in", "all", "-f", "json").stdout)
+    assert [h["name"] for h in grouped["incidents"]] == ["APT1 intrusions"]
+    assert [h["name"] for h in grouped["actors"]] == ["PLA Unit 61398"]
+    nothing = cli("search", "zebra", "--in", "incidents")
+    assert nothing.stdout == "" and "no incidents match 'zebra'" in nothing.stderr

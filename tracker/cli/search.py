@@ -1,4 +1,4 @@
-"""tracker search TEXT: find claims, actors and sources by the words people type."""
+"""tracker search TEXT: find claims, actors, sources and incidents by the words people type."""
 
 from enum import StrEnum
 from typing import Annotated, Any
@@ -25,6 +25,7 @@ class Kind(StrEnum):
     claims = "claims"
     actors = "actors"
     sources = "sources"
+    incidents = "incidents"
     all = "all"
 
 
@@ -33,11 +34,13 @@ TABLE = {
     "claims": ["id", "claimant", "match", "verdict"],
     "actors": ["id", "name", "kind", "match"],
     "sources": ["id", "title", "kind", "published", "match"],
+    "incidents": ["id", "name", "kind", "match"],
 }
 FIELDS = {
     "claims": ["id", "claimant", "text", "verdict", "match"],
     "actors": ["id", "name", "kind", "aliases", "match"],
     "sources": ["id", "title", "kind", "publisher", "published", "url", "match"],
+    "incidents": ["id", "name", "kind", "aliases", "match"],
 }
 
 
@@ -56,7 +59,8 @@ def search(
             "--in",
             metavar="KIND",
             help="What to search: claims (text, quote, note), actors (name, alias, "
-            "description), sources (title, URL, publisher, author), or all of them.",
+            "description), sources (title, URL, publisher, author), incidents (name, alias, "
+            "description), or all of them.",
         ),
     ] = Kind.claims,
     limit: Annotated[
@@ -79,7 +83,7 @@ def search(
     sort: SortOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Search claims (or actors, sources, all) by the words people type; best matches first.
+    """Search claims (or actors, sources, incidents, all) by the words people type, best first.
 
     Words match as prefixes: `korea` finds "North Korean". Of claims, the newest 1,000 matches
     are ranked; when more match, a note on stderr says so. With --in all, results are grouped
@@ -89,24 +93,32 @@ def search(
     """
     from tracker.cli.common import session
     from tracker.errors import UsageError
-    from tracker.services.search import search_actors, search_claims, search_sources
+    from tracker.services.search import (
+        search_actors,
+        search_claims,
+        search_incidents,
+        search_sources,
+    )
 
     if limit is not None and every:
         raise UsageError("give --limit or --all, not both")
     if within is Kind.all and (columns is not None or sort is not None):
-        raise UsageError("--columns and --sort need one kind: --in claims, actors or sources")
+        raise UsageError(
+            "--columns and --sort need one kind: --in claims, actors, sources or incidents"
+        )
     shown = None if every else (limit if limit is not None else DEFAULT_LIMIT)
     query = " ".join(text)
-    kinds = ["claims", "actors", "sources"] if within is Kind.all else [within.value]
+    kinds = [k.value for k in Kind if k is not Kind.all] if within is Kind.all else [within.value]
     with session(write=False) as s:
         results = {
             "claims": lambda: search_claims(s, query, limit=shown, rank_all=rank_all or every),
             "actors": lambda: search_actors(s, query, limit=shown),
             "sources": lambda: search_sources(s, query, limit=shown),
+            "incidents": lambda: search_incidents(s, query, limit=shown),
         }
         found = {kind: results[kind]() for kind in kinds}
     if not any(r.hits for r in found.values()):
-        what = "claims, actors or sources" if within is Kind.all else within.value
+        what = "claims, actors, sources or incidents" if within is Kind.all else within.value
         say(f"no {what} match {query!r}")
         if fmt is Format.table:
             return  # for people, the message alone; programs still get an empty document
@@ -157,7 +169,7 @@ def _emit_all(found: dict[str, Any], fmt: Format) -> None:
             print_table(result.hits, TABLE[kind], title=title, more=_left(result))
     else:
         # One flat record a result: which kind, its id, what it is called, and what matched.
-        label = {"claims": "text", "actors": "name", "sources": "title"}
+        label = {"claims": "text", "actors": "name", "sources": "title", "incidents": "name"}
         rows = [
             {"type": kind[:-1], "id": h["id"], "label": h[label[kind]], "match": h["match"]}
             for kind, result in found.items()

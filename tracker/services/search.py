@@ -1,5 +1,5 @@
 """Search as people type: claims by text, quote and note (SQLite FTS5, PostgreSQL tsvector);
-actors by name, alias and description; sources by title, URL, publisher and author.
+actors and incidents by name, alias and description; sources by title, URL, publisher and author.
 
 Every word matches as a prefix (`korea` finds "North Korean"), and all must match. The user's
 words are searched literally: each is reduced to letters and digits and becomes a quoted FTS5
@@ -23,7 +23,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidInput
-from tracker.models import Actor, ActorName, Source
+from tracker.models import Actor, ActorName, Incident, IncidentName, Source
 from tracker.text import name_key
 
 # Runs of letters and digits: `_` separates words, as it does in both search indexes.
@@ -177,17 +177,32 @@ def _found(wanted: list[str], fields: list[tuple[str, str | None]]) -> str | Non
 def search_actors(session: Session, query: str, *, limit: int | None = 20) -> SearchResult:
     """Actors whose name, aliases or description hold every word of `query` as a prefix;
     those matched by their name first, then by name."""
+    return _search_named(session, query, Actor, ActorName, ActorName.actor_id, limit)
+
+
+def search_incidents(session: Session, query: str, *, limit: int | None = 20) -> SearchResult:
+    """Incidents whose name, aliases or description hold every word of `query` as a prefix;
+    those matched by their name first, then by name."""
+    return _search_named(session, query, Incident, IncidentName, IncidentName.incident_id, limit)
+
+
+def _search_named(
+    session: Session,
+    query: str,
+    record: type[Actor] | type[Incident],
+    names: type[ActorName] | type[IncidentName],
+    owner: Any,
+    limit: int | None,
+) -> SearchResult:
     wanted = _keyed_words(" ".join(words(query)))
     aliases: dict[int, list[str]] = {}
-    for actor_id, alias in session.execute(
-        select(ActorName.actor_id, ActorName.name)
-        .where(ActorName.is_primary.is_(False))
-        .order_by(ActorName.id)
+    for ident, alias in session.execute(
+        select(owner, names.name).where(names.is_primary.is_(False)).order_by(names.id)
     ):
-        aliases.setdefault(actor_id, []).append(alias)
+        aliases.setdefault(ident, []).append(alias)
     hits = []
     for ident, name, kind, description in session.execute(
-        select(Actor.id, Actor.name, Actor.kind, Actor.description)
+        select(record.id, record.name, record.kind, record.description)
     ):
         fields = [
             ("name", name),
