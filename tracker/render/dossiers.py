@@ -148,7 +148,7 @@ def claim_document(d: Mapping[str, Any]) -> Document:
         Section("Verdicts", [table(verdicts, ["at", "verdict", "reviewer", "note"], "Not rated.")])
     )
     blocks.append(Section("History", [_history(d["history"])]))
-    return Document(f"Claim #{d['id']}", blocks)
+    return Document(f"Claim #{d['id']} by {d['claimant']['name']}", blocks)
 
 
 def _note(link: Mapping[str, Any]) -> str:
