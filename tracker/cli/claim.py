@@ -408,13 +408,9 @@ def evidence_lines(ev: dict[str, Any]) -> list[str]:
             f"supporting claim #{i}" for i in origin["claims"]
         ]
         lines.append("      rested on by " + ", ".join(resting))
-    if ev["single_origin"]:
-        lines.append("  single origin: several sources, all resting on one")
-    if ev["self_sourced"]:
-        lines.append("  self-sourced: every origin is published by the claimant itself")
-    for warning in ev["warnings"]:
-        lines.append(f"  warning: {warning}")
-    return lines
+    from tracker.render.dossiers import evidence_notes
+
+    return lines + [f"  {note}" for note in evidence_notes(ev)]
 
 
 def _link_note(link: dict[str, Any]) -> str:

@@ -155,6 +155,14 @@ def _note(link: Mapping[str, Any]) -> str:
     return f" — note: {link['note']}" if link["note"] else ""
 
 
+def evidence_notes(ev: Mapping[str, Any]) -> list[str]:
+    """What to beware of in a claim's evidence, one phrase each."""
+    notes = ["single origin: several sources, all resting on one"] if ev["single_origin"] else []
+    if ev["self_sourced"]:
+        notes.append("self-sourced: every origin is published by the claimant itself")
+    return notes + [f"warning: {w}" for w in ev["warnings"]]
+
+
 def evidence_section(ev: Mapping[str, Any]) -> Section:
     """Origins (sources that rest on nothing recorded) and what rests on each."""
     count = ev["independent_origins"]
@@ -174,16 +182,7 @@ def evidence_section(ev: Mapping[str, Any]) -> Section:
         )
     if items:
         blocks.append(Bullets(items))
-    notes = [
-        *(["Single origin: several sources, all resting on one."] if ev["single_origin"] else []),
-        *(
-            ["Self-sourced: every origin is published by the claimant itself."]
-            if ev["self_sourced"]
-            else []
-        ),
-        *(f"Warning: {w}" for w in ev["warnings"]),
-    ]
-    blocks += [Paragraph(n) for n in notes]
+    blocks += [Paragraph(f"{n[0].upper()}{n[1:]}.") for n in evidence_notes(ev)]
     return Section("Evidence", blocks)
 
 
