@@ -8,11 +8,14 @@ from tracker.cli import records
 from tracker.cli.common import (
     AllOption,
     ColumnsOption,
+    DossierFormatOption,
     Format,
     FormatOption,
     LimitOption,
+    OutputOption,
     SortOption,
     YesOption,
+    emit_dossier,
     emit_list,
     emit_record,
     group,
@@ -99,15 +102,17 @@ def list_(
 
 
 @app.command("show")
-def show(actor: ActorRef, fmt: FormatOption = Format.table) -> None:
-    """Show one actor.
+def show(actor: ActorRef, fmt: DossierFormatOption = None, output: OutputOption = "-") -> None:
+    """Show one actor (--format markdown or html: a document to hand over).
 
     Example: tracker actor show "Comment Crew"
     """
+    from tracker.render.dossiers import actor_document
     from tracker.services.actors import actor_detail
 
     with session(write=False) as s:
-        emit_record(actor_detail(s, actor), fmt)
+        detail = actor_detail(s, actor)
+    emit_dossier(fmt, output, lambda f: emit_record(detail, f), lambda: actor_document(detail))
 
 
 @app.command("edit")

@@ -8,13 +8,16 @@ import typer
 from tracker.cli.common import (
     AllOption,
     ColumnsOption,
+    DossierFormatOption,
     Format,
     FormatOption,
     LimitOption,
     NewOption,
+    OutputOption,
     SortOption,
     YesOption,
     confirm,
+    emit_dossier,
     emit_list,
     emit_record,
     group,
@@ -316,20 +319,16 @@ def list_(
         )
 
 
-def _named(actor: dict[str, Any]) -> str:
-    """`Lazarus Group (as "Guardians of Peace") (#5)`: the actor, and the alias the claim used."""
-    given = f' (as "{actor["as"]}")' if actor.get("as") else ""
-    return f"{actor['name']}{given} (#{actor['id']})"
-
-
 def dossier_lines(d: dict[str, Any]) -> list[str]:
+    from tracker.render.dossiers import named
+
     lines = [heading(f"Claim #{d['id']}") + f"  [{d['status']}; verdict: {d['verdict'] or 'none'}]"]
     lines.append(f"  {d['text']}")
     if d["quote"]:
         lines.append(f'  quote: "{d["quote"]}"')
-    lines.append(f"  claimant: {_named(d['claimant'])}")
+    lines.append(f"  claimant: {named(d['claimant'])}")
     if d["about"]:
-        lines.append("  about: " + ", ".join(_named(a) for a in d["about"]))
+        lines.append("  about: " + ", ".join(named(a) for a in d["about"]))
     for key in ("stated", "tags", "note"):
         if d[key]:
             lines.append(f"  {key}: {', '.join(d[key]) if isinstance(d[key], list) else d[key]}")
@@ -409,13 +408,9 @@ def evidence_lines(ev: dict[str, Any]) -> list[str]:
             f"supporting claim #{i}" for i in origin["claims"]
         ]
         lines.append("      rested on by " + ", ".join(resting))
-    if ev["single_origin"]:
-        lines.append("  single origin: several sources, all resting on one")
-    if ev["self_sourced"]:
-        lines.append("  self-sourced: every origin is published by the claimant itself")
-    for warning in ev["warnings"]:
-        lines.append(f"  warning: {warning}")
-    return lines
+    from tracker.render.dossiers import evidence_notes
+
+    return lines + [f"  {note}" for note in evidence_notes(ev)]
 
 
 def _link_note(link: dict[str, Any]) -> str:
@@ -423,16 +418,25 @@ def _link_note(link: dict[str, Any]) -> str:
 
 
 @app.command("show")
-def show(claim: ClaimRef, fmt: FormatOption = Format.table) -> None:
+def show(claim: ClaimRef, fmt: DossierFormatOption = None, output: OutputOption = "-") -> None:
     """Show a claim's dossier: sources and their chain, links both ways, verdicts, history.
 
-    Example: tracker claim show 1
+    --format markdown or html (or -o FILE.md / FILE.html) writes it as a document to hand
+    over: Markdown for a wiki or a ticket, HTML as one self-contained page that prints cleanly.
+
+    Example: tracker claim show 1 -o claim-1.html
     """
+    from tracker.render.dossiers import claim_document
     from tracker.services.claims import claim_dossier
 
     with session(write=False) as s:
         dossier = claim_dossier(s, claim)
-    emit_record(dossier, fmt, dossier_lines(dossier))
+    emit_dossier(
+        fmt,
+        output,
+        lambda f: emit_record(dossier, f, dossier_lines(dossier)),
+        lambda: claim_document(dossier),
+    )
 
 
 @app.command("edit")

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar
 
 import typer
 from typer.core import TyperGroup, TyperOption
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from tracker.db import Database
+    from tracker.render.document import Document
 
 
 DB_HELP = "Database file path or SQLAlchemy URL."
@@ -85,6 +86,97 @@ FormatOption = Annotated[
         help="table for people; csv, json or jsonl for programs.",
     ),
 ]
+
+
+class DossierFormat(StrEnum):
+    """What `show` and `report` commands write: the list formats, and documents to hand over."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+    jsonl = "jsonl"
+    markdown = "markdown"
+    html = "html"
+
+
+DossierFormatOption = Annotated[
+    DossierFormat | None,
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="table for people, markdown or html to hand over, csv, json or jsonl for "
+        "programs (default: by the -o file's extension, else table).",
+    ),
+]
+OutputOption = Annotated[
+    str,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write to FILE (complete or not at all) instead of standard output.",
+    ),
+]
+
+F = TypeVar("F", bound=StrEnum)
+
+# The format a file's extension implies (`-o dossier.html`); a command takes the ones it has.
+SUFFIXES = {
+    ".csv": "csv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".xlsx": "xlsx",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+}
+
+
+def inferred_format(output: str, given: F | None, default: F) -> F:
+    """--format if given, else what the output file's extension says (when the command has
+    that format), else `default`."""
+    if given is not None:
+        return given
+    suffix = Path(output).suffix.lower() if output != "-" else ""
+    kind = type(default)
+    named = SUFFIXES.get(suffix)
+    return kind(named) if named in {m.value for m in kind} else default
+
+
+def emit_dossier(
+    fmt: DossierFormat | None,
+    output: str,
+    data: Callable[[Format], object],
+    document: Callable[[], Document],
+) -> None:
+    """Write a `show` or `report` result: `document()` as Markdown or HTML, or `data(fmt)` (the
+    command's own printing, for the other formats) to standard output or the -o file, which is
+    written aside and renamed into place when complete."""
+    from contextlib import redirect_stdout
+
+    chosen = inferred_format(output, fmt, DossierFormat.table)
+    guard_output(output)
+    if chosen in (DossierFormat.markdown, DossierFormat.html):
+        from dataclasses import replace
+        from datetime import UTC, datetime
+
+        from tracker.render.html import to_html
+        from tracker.render.markdown import to_markdown
+
+        made = f"tracker, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+        doc = replace(document(), byline=made)
+        text = to_markdown(doc) if chosen is DossierFormat.markdown else to_html(doc)
+        with output_stream(output) as out:
+            out.write(text)
+    else:
+        with output_stream(output) as out, redirect_stdout(out):
+            data(Format(chosen.value))
+    if output != "-":
+        say(f"wrote {output}")
+
 
 NewOption = Annotated[
     bool,
@@ -206,15 +298,9 @@ def output_stream(output: str, *, inputs: Iterable[str] = ()) -> Iterator[TextIO
 
 
 def _plain(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):  # for people: yes/no, not Python's True/False
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(_plain(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_plain(v)}" for k, v in value.items())
-    return str(value)
+    from tracker.render.document import plain
+
+    return plain(value)
 
 
 def color() -> bool:

@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from tracker.cli.common import counted, group, guard_output, output_stream, progress, say, session
+from tracker.cli.common import (
+    counted,
+    group,
+    guard_output,
+    inferred_format,
+    output_stream,
+    progress,
+    say,
+    session,
+)
 from tracker.cli.options import COMBINING, claim_filters
 from tracker.errors import UsageError
 
@@ -24,15 +33,6 @@ class ExportFormat(StrEnum):
     json = "json"
     jsonl = "jsonl"
     xlsx = "xlsx"
-
-
-def _inferred(output: str, given: ExportFormat | None) -> ExportFormat:
-    """--format, else the output file's extension (report.xlsx), else CSV."""
-    if given is not None:
-        return given
-    suffix = Path(output).suffix.lower() if output != "-" else ""
-    by_suffix = {".xlsx": "xlsx", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-    return ExportFormat(by_suffix.get(suffix, "csv"))
 
 
 @app.command(
@@ -80,7 +80,7 @@ def claims(
     from tracker.services.claim_report import COLUMNS, claim_rows, count
     from tracker.services.export import write_csv, write_json, write_jsonl
 
-    fmt = _inferred(output, fmt)
+    fmt = inferred_format(output, fmt, ExportFormat.csv)
     guard_output(output)
     to_terminal = output == "-" and sys.stdout is not None and sys.stdout.isatty()
     if fmt is ExportFormat.xlsx and to_terminal:

@@ -13,15 +13,9 @@ COLUMNS = ["at", "action", "by", "changes"]
 
 def history_lines(entries: Iterable[Mapping[str, Any]]) -> list[str]:
     """`  2026-11-26T15:44:32 edited by analyst: tags: +us-policy`, one per entry."""
-    from tracker.services.history import describe
+    from tracker.services.history import entry_line
 
-    lines = []
-    for entry in entries:
-        who = f" by {entry['by']}" if entry["by"] else ""
-        detail = describe(entry["action"], entry["changes"])
-        line = f"  {entry['at'][:19]} {entry['action']}{who}"
-        lines.append(f"{line}: {detail}" if detail else line)
-    return lines
+    return [f"  {entry_line(entry)}" for entry in entries]
 
 
 def emit_history(entries: list[dict[str, Any]], fmt: Format) -> None:

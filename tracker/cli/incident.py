@@ -5,11 +5,14 @@ from typing import Annotated
 import typer
 
 from tracker.cli.common import (
+    DossierFormatOption,
     Format,
     FormatOption,
     NewOption,
+    OutputOption,
     YesOption,
     confirm,
+    emit_dossier,
     emit_record,
     emit_rows,
     group,
@@ -89,11 +92,15 @@ def list_(fmt: FormatOption = Format.table) -> None:
 
 
 @app.command("show")
-def show(incident: IncidentRef, fmt: FormatOption = Format.table) -> None:
-    """Show one incident: its names, dates, victims and the claims about it.
+def show(
+    incident: IncidentRef, fmt: DossierFormatOption = None, output: OutputOption = "-"
+) -> None:
+    """Show one incident: its names, dates, victims and the claims about it (--format markdown
+    or html: a document to hand over).
 
     Example: tracker incident show "APT1 intrusions"
     """
+    from tracker.render.dossiers import incident_document
     from tracker.services.incidents import incident_record
 
     with session(write=False) as s:
@@ -111,7 +118,9 @@ def show(incident: IncidentRef, fmt: FormatOption = Format.table) -> None:
         lines.append(f"  {found['description']}")
     claims = ", ".join(f"#{c}" for c in found["claims"]) or "none"
     lines.append(f"  claims: {claims}")
-    emit_record(found, fmt, lines)
+    emit_dossier(
+        fmt, output, lambda f: emit_record(found, f, lines), lambda: incident_document(found)
+    )
 
 
 @app.command("edit")

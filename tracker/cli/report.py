@@ -5,8 +5,10 @@ from typing import Annotated, Any
 import typer
 
 from tracker.cli.common import (
+    DossierFormatOption,
     Format,
-    FormatOption,
+    OutputOption,
+    emit_dossier,
     emit_record,
     emit_rows,
     group,
@@ -15,10 +17,11 @@ from tracker.cli.common import (
     session,
 )
 from tracker.cli.complete import actor_names, source_titles
+from tracker.render.dossiers import CLAIM_COLUMNS
 
-app = group("Summaries: overall, per actor, per source, disputes.")
-
-CLAIM_COLUMNS = ["id", "claimant", "text", "stated", "verdict", "disputes"]
+app = group(
+    "Summaries: overall, per actor, per source, disputes; as tables, data, Markdown or HTML."
+)
 
 
 def _sections(fmt: Format, report: dict[str, Any], tables: dict[str, list[str]]) -> None:
@@ -33,31 +36,27 @@ def _sections(fmt: Format, report: dict[str, Any], tables: dict[str, list[str]])
 @app.command("summary")
 def summary(
     top: Annotated[int, typer.Option(help="How many claimants, sources and claims to rank.")] = 10,
-    fmt: FormatOption = Format.table,
+    fmt: DossierFormatOption = None,
+    output: OutputOption = "-",
 ) -> None:
     """Counts by verdict, status, claimant and source; the most disputed claims.
 
     Example: tracker report summary --format json
     """
+    from tracker.render.dossiers import SUMMARY_TABLES, summary_document
     from tracker.services.reports import summary as build
 
     with session(write=False) as s:
         report = build(s, top)
-    if fmt is Format.table:
-        totals = report["totals"]
-        typer.echo(", ".join(f"{n} {what}" for what, n in totals.items()))
-        typer.echo("")
-    _sections(
-        fmt,
-        report,
-        {
-            "by_verdict": ["verdict", "claims"],
-            "by_status": ["status", "claims"],
-            "by_claimant": ["id", "claimant", "claims"],
-            "by_source": ["id", "source", "claims"],
-            "most_disputed": ["id", "claimant", "text", "verdict", "disputes"],
-        },
-    )
+
+    def data(fmt: Format) -> None:
+        if fmt is Format.table:
+            totals = report["totals"]
+            typer.echo(", ".join(f"{n} {what}" for what, n in totals.items()))
+            typer.echo("")
+        _sections(fmt, report, SUMMARY_TABLES)
+
+    emit_dossier(fmt, output, data, lambda: summary_document(report))
 
 
 @app.command("actor")
@@ -68,22 +67,28 @@ def actor(
             metavar="ACTOR", help="Actor id, name or alias.", autocompletion=actor_names
         ),
     ],
-    fmt: FormatOption = Format.table,
+    fmt: DossierFormatOption = None,
+    output: OutputOption = "-",
 ) -> None:
     """Claims made by and about an actor, with verdicts and disputes.
 
-    Example: tracker report actor China
+    Example: tracker report actor China -o china.md
     """
+    from tracker.render.dossiers import actor_report_document
     from tracker.services.reports import actor_report
 
     with session(write=False) as s:
         report = actor_report(s, name)
-    if fmt is Format.table:
-        who = report["actor"]
-        aliases = f" (also: {', '.join(who['aliases'])})" if who["aliases"] else ""
-        typer.echo(heading(f"{who['name']}{aliases}, {who['kind']}"))
-        typer.echo("")
-    _sections(fmt, report, {"claims_by": CLAIM_COLUMNS, "claims_about": CLAIM_COLUMNS})
+
+    def data(fmt: Format) -> None:
+        if fmt is Format.table:
+            who = report["actor"]
+            aliases = f" (also: {', '.join(who['aliases'])})" if who["aliases"] else ""
+            typer.echo(heading(f"{who['name']}{aliases}, {who['kind']}"))
+            typer.echo("")
+        _sections(fmt, report, {"claims_by": CLAIM_COLUMNS, "claims_about": CLAIM_COLUMNS})
+
+    emit_dossier(fmt, output, data, lambda: actor_report_document(report))
 
 
 @app.command("source")
@@ -94,34 +99,45 @@ def source(
             metavar="SOURCE", help="Source id, URL or title.", autocompletion=source_titles
         ),
     ],
-    fmt: FormatOption = Format.table,
+    fmt: DossierFormatOption = None,
+    output: OutputOption = "-",
 ) -> None:
     """A source, what it rests on, and the claims that appear in it.
 
     Example: tracker report source "APT1 report"
     """
     from tracker.cli.source import source_lines
+    from tracker.render.dossiers import source_report_document
     from tracker.services.reports import source_report
 
     with session(write=False) as s:
         report = source_report(s, name)
-    if fmt is Format.table:
-        for line in source_lines(report["source"]):
-            typer.echo(line)
-        typer.echo("")
-    _sections(fmt, report, {"claims": CLAIM_COLUMNS})
+
+    def data(fmt: Format) -> None:
+        if fmt is Format.table:
+            for line in source_lines(report["source"]):
+                typer.echo(line)
+            typer.echo("")
+        _sections(fmt, report, {"claims": CLAIM_COLUMNS})
+
+    emit_dossier(fmt, output, data, lambda: source_report_document(report))
 
 
 @app.command("disputed")
-def disputed(fmt: FormatOption = Format.table) -> None:
+def disputed(fmt: DossierFormatOption = None, output: OutputOption = "-") -> None:
     """Each disputed claim with both sides: the claim, and who disputes or refutes it.
 
-    Example: tracker report disputed
+    Example: tracker report disputed -o disputed.html
     """
+    from tracker.render.dossiers import disputed_document
     from tracker.services.reports import disputed_report
 
     with session(write=False) as s:
         report = disputed_report(s)
+    emit_dossier(fmt, output, lambda f: _disputed(report, f), lambda: disputed_document(report))
+
+
+def _disputed(report: list[dict[str, Any]], fmt: Format) -> None:
     if fmt is Format.table:
         if not report:
             typer.echo("No disputed claims.")
@@ -149,20 +165,6 @@ Rollup = Annotated[
         help="Count blame of an actor's parts as blame of the actor (a unit -> its state).",
     ),
 ]
-
-
-def _who(entries: list[dict[str, Any]], flag: str, word: str) -> str:
-    listed = []
-    for e in entries:
-        facts = ", ".join(
-            x for x in (e["stated"], e["confidence"] and f"{e['confidence']} confidence") if x
-        )
-        mark = f" [{word}]" if e.get(flag) else ""
-        via = f" via #{e['via']}" if e.get("via") else ""
-        listed.append(
-            f"#{e['claim_id']} {e['claimant']}" + (f" ({facts})" if facts else "") + via + mark
-        )
-    return "; ".join(listed) or "-"
 
 
 @app.command("attribution")
@@ -202,7 +204,8 @@ def attribution(
             help="With --fold-same-as: only equivalences on at least N independent origins.",
         ),
     ] = 0,
-    fmt: FormatOption = Format.table,
+    fmt: DossierFormatOption = None,
+    output: OutputOption = "-",
 ) -> None:
     """Who is blamed for an incident, by whom, with what confidence, on how many independent
     origins, and who denies it; strongest first. With --actor: every incident an actor is
@@ -211,6 +214,7 @@ def attribution(
     Example: tracker report attribution "APT1 intrusions" --rollup
     """
     from tracker.errors import UsageError
+    from tracker.render.dossiers import attribution_document, who
     from tracker.services.attribution import Fold, actor_attribution, incident_attribution
 
     if (incident is None) == (actor is None):
@@ -224,15 +228,12 @@ def attribution(
         else:
             assert incident is not None
             report = incident_attribution(s, incident, rollup=rollup, fold=fold)
-    if fmt is Format.json:
-        emit_record(report, fmt)
-        return
     rows = [
         {
             **row,
             "incident": row["incident"] or "(none named)",
-            "blamed_by": _who(row["blamed_by"], "claim_of_responsibility", "claims it"),
-            "cleared_by": _who(row["cleared_by"], "denial", "denial"),
+            "blamed_by": who(row["blamed_by"], "claim_of_responsibility", "claims it"),
+            "cleared_by": who(row["cleared_by"], "denial", "denial"),
             "actors": ", ".join(a["name"] for a in row.get("actors", [])),
         }
         for row in report["rows"]
@@ -261,33 +262,50 @@ def attribution(
         title = f"Attribution of {report['incident']['name']}"
     if fold_same_as and actor is None:
         columns.append("folded")
-    if fmt is Format.table:
-        title += " (parts rolled up)" if rollup else ""
-        if not rows:
-            typer.echo(f"{title}: nobody is blamed or cleared.")
+    title += " (parts rolled up)" if rollup else ""
+
+    def data(fmt: Format) -> None:
+        if fmt is Format.json:
+            emit_record(report, fmt)
+        elif fmt is Format.table:
+            _attribution_table(report, rows, columns, title)
         else:
-            print_table(rows, columns, title=heading(title))
-        for same in report["folded"]:
-            terms = f"claim #{same['claim_id']}, {same['independent_origins']} origin(s)"
-            terms += ", disputed" if same["disputed"] else ""
-            typer.echo(f"folded: {' = '.join(same['actors'])} ({terms})")
-        return
-    # CSV and JSON Lines: one flat row per actor, the claims as readable cells (`-f json` keeps
-    # them as objects).
-    emit_rows(rows, columns, fmt)
+            # CSV and JSON Lines: one flat row per actor, the claims as readable cells (`-f json`
+            # keeps them as objects).
+            emit_rows(rows, columns, fmt)
+
+    emit_dossier(fmt, output, data, lambda: attribution_document(report, rows, columns, title))
+
+
+def _attribution_table(
+    report: dict[str, Any], rows: list[dict[str, Any]], columns: list[str], title: str
+) -> None:
+    from tracker.render.dossiers import folded_line
+
+    if not rows:
+        typer.echo(f"{title}: nobody is blamed or cleared.")
+    else:
+        print_table(rows, columns, title=heading(title))
+    for same in report["folded"]:
+        typer.echo(f"folded: {folded_line(same)}")
 
 
 @app.command("contested")
-def contested(fmt: FormatOption = Format.table) -> None:
+def contested(fmt: DossierFormatOption = None, output: OutputOption = "-") -> None:
     """Blame met by a denial from the accused (or one of its parts, or what it is part of):
     accusation and denial side by side, with their origins and verdicts.
 
     Example: tracker report contested
     """
+    from tracker.render.dossiers import contested_document
     from tracker.services.attribution import contested as build
 
     with session(write=False) as s:
         report = build(s)
+    emit_dossier(fmt, output, lambda f: _contested(report, f), lambda: contested_document(report))
+
+
+def _contested(report: list[dict[str, Any]], fmt: Format) -> None:
     if fmt is Format.json:
         emit_record({"contested": report}, fmt)
         return
@@ -343,15 +361,22 @@ def timeline(
     tag: Annotated[
         list[str] | None, typer.Option(metavar="TAG", help="Only claims with this tag.")
     ] = None,
-    fmt: FormatOption = Format.table,
+    fmt: DossierFormatOption = None,
+    output: OutputOption = "-",
 ) -> None:
     """Every claim, appearance and verdict in date order, partial dates where they belong:
     how an attribution spread and when it was denied.
 
     Example: tracker report timeline --incident "APT1 intrusions"
     """
+    from tracker.render.dossiers import timeline_document
     from tracker.services.attribution import timeline as build
 
     with session(write=False) as s:
         events = build(s, incident=incident, about=about or [], tags=tag or [])
-    emit_rows(events, ["date", "event", "claim_id", "who", "what"], fmt)
+    emit_dossier(
+        fmt,
+        output,
+        lambda f: emit_rows(events, ["date", "event", "claim_id", "who", "what"], f),
+        lambda: timeline_document(events),
+    )

@@ -8,12 +8,15 @@ from tracker.cli import records
 from tracker.cli.common import (
     AllOption,
     ColumnsOption,
+    DossierFormatOption,
     Format,
     FormatOption,
     LimitOption,
     NewOption,
+    OutputOption,
     SortOption,
     YesOption,
+    emit_dossier,
     emit_list,
     emit_record,
     group,
@@ -142,16 +145,23 @@ def source_lines(record: dict[str, Any]) -> list[str]:
 
 
 @app.command("show")
-def show(source: SourceRef, fmt: FormatOption = Format.table) -> None:
-    """Show one source with the chain of sources it rests on.
+def show(source: SourceRef, fmt: DossierFormatOption = None, output: OutputOption = "-") -> None:
+    """Show one source with the chain of sources it rests on (--format markdown or html: a
+    document to hand over).
 
     Example: tracker source show 2
     """
+    from tracker.render.dossiers import source_document
     from tracker.services.sources import resolve_source, source_record
 
     with session(write=False) as s:
         record = source_record(s, resolve_source(s, source))
-    emit_record(record, fmt, source_lines(record))
+    emit_dossier(
+        fmt,
+        output,
+        lambda f: emit_record(record, f, source_lines(record)),
+        lambda: source_document(record),
+    )
 
 
 @app.command("edit")

@@ -118,6 +118,14 @@ _TITLE_FIELDS = ("text", "name", "title")
 _LEGACY_LIST = re.compile(r"^(?P<field>.+)_(?P<side>added|removed)$")
 
 
+def entry_line(entry: Mapping[str, Any]) -> str:
+    """One history entry as people read it: `2026-11-26T15:44:32 edited by analyst: tags: +x`."""
+    who = f" by {entry['by']}" if entry["by"] else ""
+    detail = describe(entry["action"], entry["changes"])
+    line = f"{entry['at'][:19]} {entry['action']}{who}"
+    return f"{line}: {detail}" if detail else line
+
+
 def describe(action: str, changes: Mapping[str, Any] | None) -> str:
     """One entry's changes in plain words, e.g. `verdict: none -> mostly-true; tags: +us-policy`."""
     changes = dict(changes or {})
