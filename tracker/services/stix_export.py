@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TextIO
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -264,7 +265,7 @@ class _Bundle:
             name=source.title,
             published=published,
             object_refs=sorted(claims),
-            external_references=[{"source_name": source.title, "url": source.url}]
+            external_references=[{"source_name": source.title, "url": uri(source.url)}]
             if source.url
             else None,
             x_tracker_uid=source.uid,
@@ -310,6 +311,12 @@ class _Bundle:
         return ident
 
 
+def uri(url: str) -> str:
+    """A URL as STIX's `url` properties require, an RFC 3986 URI: characters a URI may not hold
+    (spaces, `<`, non-ASCII letters) percent-encoded; the rest, and existing escapes, kept."""
+    return quote(url, safe="!#$%&'()*+,/:;=?@[]~")
+
+
 def _citation(source: Source) -> dict[str, str]:
     """A source as an external reference (STIX needs a url, a description or an id)."""
     publisher = source.publisher.name if source.publisher else None
@@ -318,7 +325,7 @@ def _citation(source: Source) -> dict[str, str]:
     if said:
         ref["description"] = said
     if source.url:
-        ref["url"] = source.url
+        ref["url"] = uri(source.url)
     elif not said:
         ref["description"] = source.title
     return ref
@@ -570,7 +577,10 @@ def _finish(bundle: _Bundle) -> dict[str, Any]:
     fingerprint = hashlib.sha256(
         "\n".join(f"{o['id']} {o['modified']}" for o in ordered).encode()
     ).hexdigest()
-    return {"type": "bundle", "id": stix_id("bundle", fingerprint), "objects": ordered}
+    bundle: dict[str, Any] = {"type": "bundle", "id": stix_id("bundle", fingerprint)}
+    if ordered:  # `objects` holds "one or more" objects: with none, it is left out
+        bundle["objects"] = ordered
+    return bundle
 
 
 # Characters JSON allows raw that would disturb a reader's terminal or editor (C1 controls,
@@ -585,4 +595,4 @@ def write_bundle(bundle: dict[str, Any], out: TextIO) -> int:
     """The bundle as indented JSON; the number of objects written."""
     text = json.dumps(bundle, ensure_ascii=False, indent=2)
     out.write(_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
-    return len(bundle["objects"])
+    return len(bundle.get("objects", ()))
