@@ -96,7 +96,9 @@ def test_seed_story_maps_to_stix(cli, seeded, tmp_path, check) -> None:
     assert claim["abstract"].endswith(" …")
     assert [r["source_name"] for r in claim["external_references"]] == [APT1_REPORT, GLOBE_ARTICLE]
     assert claim["external_references"][1]["url"] == GLOBE_URL
-    quoted = note(bundle, "The international community cannot tolerate such activity from any country")
+    quoted = note(
+        bundle, "The international community cannot tolerate such activity from any country"
+    )
     assert quoted["x_tracker_quote"] == DONILON_QUOTE
     assert quoted["object_refs"] == [china["id"]]
 
@@ -118,7 +120,9 @@ def test_seed_story_maps_to_stix(cli, seeded, tmp_path, check) -> None:
         (r["relationship_type"], r["source_ref"], r["target_ref"], r.get("x_tracker_relation"))
         for r in of_type(bundle, "relationship")
     }
-    denial = note(bundle, "The Chinese state is not behind online espionage; China is also a victim")
+    denial = note(
+        bundle, "The Chinese state is not behind online espionage; China is also a victim"
+    )
     assert relations == {
         ("derived-from", article["id"], report["id"], None),
         ("related-to", denial["id"], claim["id"], "disputes"),
@@ -135,8 +139,10 @@ def test_ids_derive_from_our_uids(cli, seeded, tmp_path, check) -> None:
     assert claim["id"] == f"note--{uuid.uuid5(NAMESPACE, 'note/' + claim['x_tracker_uid'])}"
 
 
-def test_attribution_maps_to_relationships_and_opinions(cli, db_url, tmp_path, check) -> None:
-    ids = seed_story(cli)
+def test_attribution_maps_to_relationships_and_opinions(
+    cli, templates, backend, db_url, tmp_path, check
+) -> None:
+    ids = templates.load("attribution-story", seed_story, backend, db_url)
     cli("claim", "rate", str(ids["denial"]), "misleading", "--by", "Desk A", "--note", "Partly")
     cli("claim", "rate", str(ids["denial"]), "false", "--by", "Desk B")
     cli("actor", "add", "Guardians of Peace", "--kind", "group")
@@ -263,12 +269,15 @@ def test_a_bad_filter_fails_before_writing(cli, seeded, tmp_path) -> None:
     assert [p.name for p in tmp_path.iterdir() if "bundle" in p.name] == []
 
 
+QUOTE = "\u200f\u0642\u0627\u0644\u200e ]]>"  # Arabic "he said" between direction marks
+
+
 def test_hostile_text_survives_as_text(cli, db_url, tmp_path, check) -> None:
-    text = "<script>alert(1)</script> ]]> \u202eevil\u202c \u2028 & \"quoted\" \\ end"
+    text = '<script>alert(1)</script> ]]> \u202eevil\u202c \u2028 & "quoted" \\ end'
     cli("actor", "add", "Desk </script>", "--kind", "media")
     cli("source", "add", "<b>Title</b>", "--url", "https://x.example/?a=1&b=<2>")
     cli(
-        "claim", "add", text, "--by", "Desk </script>", "--quote", "\u200fقال\u200e ]]>",
+        "claim", "add", text, "--by", "Desk </script>", "--quote", QUOTE,
         "--source", "<b>Title</b>", "--tag", "x<y",
     )  # fmt: skip
     raw = export(cli, tmp_path)
@@ -278,7 +287,7 @@ def test_hostile_text_survives_as_text(cli, db_url, tmp_path, check) -> None:
     bundle = check(raw)
     claim = of_type(bundle, "note")[0]
     assert claim["content"] == text
-    assert claim["x_tracker_quote"] == "\u200fقال\u200e ]]>"
+    assert claim["x_tracker_quote"] == QUOTE
     assert claim["labels"] == ["x<y"]
     assert claim["authors"] == ["Desk </script>"]
     # A URL goes out as a URI: what a URI may not hold is percent-encoded.
