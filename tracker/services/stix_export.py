@@ -183,70 +183,48 @@ class _Bundle:
 
     def actor(self, actor: Actor) -> str:
         """The actor as itself: an identity, or its kind's STIX type."""
-        kind = ACTOR_TYPE.get(actor.kind)
-        if kind is None:
-            return self.identity(actor)
-        ident = stix_id(kind, actor.uid)
-        if ident not in self.objects:
-            extra = {"is_family": True} if kind == "malware" else {}
-            self.add(
-                kind,
-                ident,
-                actor.created_at,
-                actor.updated_at,
-                name=actor.name,
-                description=actor.description,
-                aliases=actor.aliases,
-                **extra,
-                **self._actor_extras(actor),
-            )
-        return ident
+        return self._as(actor, ACTOR_TYPE.get(actor.kind, "identity"))
 
     def identity(self, actor: Actor) -> str:
         """The actor as an identity: what `created_by_ref` and victims must be."""
-        ident = stix_id("identity", actor.uid)
-        if ident not in self.objects:
-            self.add(
-                "identity",
-                ident,
-                actor.created_at,
-                actor.updated_at,
-                name=actor.name,
-                description=actor.description,
-                identity_class=IDENTITY_CLASS.get(actor.kind, "unknown"),
-                sectors=SECTORS.get(actor.kind),
-                x_tracker_aliases=actor.aliases,
-                **self._actor_extras(actor),
-            )
-        return ident
+        return self._as(actor, "identity")
 
     def blamed(self, actor: Actor, from_campaign: bool) -> str:
         """The target of `attributed-to`: STIX suggests an intrusion-set or a threat-actor from a
         campaign, a threat-actor from an intrusion-set."""
         if from_campaign and actor.kind == "group":
             return self.actor(actor)
-        ident = stix_id("threat-actor", actor.uid)
-        if ident not in self.objects:
-            self.add(
-                "threat-actor",
-                ident,
-                actor.created_at,
-                actor.updated_at,
-                name=actor.name,
-                description=actor.description,
-                aliases=actor.aliases,
-                threat_actor_types=THREAT_ACTOR_TYPES.get(actor.kind),
-                **self._actor_extras(actor),
-            )
-        return ident
+        return self._as(actor, "threat-actor")
 
-    @staticmethod
-    def _actor_extras(actor: Actor) -> dict[str, Any]:
-        return {
-            "x_tracker_uid": actor.uid,
-            "x_tracker_kind": actor.kind,
-            "x_tracker_reliability": actor.reliability,
-        }
+    def _as(self, actor: Actor, kind: str) -> str:
+        """The actor as an object of type `kind`, made once; every type carries the same name,
+        description, aliases and x_tracker_uid, so an importer can fold them back together."""
+        ident = stix_id(kind, actor.uid)
+        if ident in self.objects:
+            return ident
+        typed: dict[str, Any] = {"aliases": actor.aliases}
+        if kind == "identity":  # an identity has no aliases in STIX
+            typed = {
+                "identity_class": IDENTITY_CLASS.get(actor.kind, "unknown"),
+                "sectors": SECTORS.get(actor.kind),
+                "x_tracker_aliases": actor.aliases,
+            }
+        elif kind == "threat-actor":
+            typed["threat_actor_types"] = THREAT_ACTOR_TYPES.get(actor.kind)
+        elif kind == "malware":
+            typed["is_family"] = True
+        return self.add(
+            kind,
+            ident,
+            actor.created_at,
+            actor.updated_at,
+            name=actor.name,
+            description=actor.description,
+            **typed,
+            x_tracker_uid=actor.uid,
+            x_tracker_kind=actor.kind,
+            x_tracker_reliability=actor.reliability,
+        )
 
     # ------------------------------------------------------------------- sources, incidents
 
@@ -577,10 +555,10 @@ def _finish(bundle: _Bundle) -> dict[str, Any]:
     fingerprint = hashlib.sha256(
         "\n".join(f"{o['id']} {o['modified']}" for o in ordered).encode()
     ).hexdigest()
-    bundle: dict[str, Any] = {"type": "bundle", "id": stix_id("bundle", fingerprint)}
+    result: dict[str, Any] = {"type": "bundle", "id": stix_id("bundle", fingerprint)}
     if ordered:  # `objects` holds "one or more" objects: with none, it is left out
-        bundle["objects"] = ordered
-    return bundle
+        result["objects"] = ordered
+    return result
 
 
 # Characters JSON allows raw that would disturb a reader's terminal or editor (C1 controls,
