@@ -28,14 +28,21 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidInput
 from tracker.models import (
     Actor,
+    ActorName,
     Appearance,
     Claim,
+    ClaimIncident,
+    ClaimStance,
+    ClaimSubject,
+    ClaimTag,
     Incident,
+    IncidentName,
+    IncidentVictim,
     Link,
     Source,
     SourceCitation,
@@ -159,11 +166,100 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield ordered[start : start + CHUNK]
 
 
+def _every(grouped: dict[int, list[Any]]) -> set[Any]:
+    return {value for values in grouped.values() for value in values}
+
+
+# A row read with Core: its attributes are named as the model's (claim.uid, source.title).
+Row = Any
+
+
+class _Records:
+    """What the selected claims need, read with Core a chunk of ids at a time: an export touches
+    every row, and ORM objects with their collections cost several times more (measured)."""
+
+    def __init__(self, session: Session, filters: ClaimFilter) -> None:
+        if filters.limit is not None and filters.limit < 1:
+            raise InvalidInput(f"--limit must be at least 1, not {filters.limit}")
+        query = filters.apply(session, select(Claim.__table__)).order_by(Claim.id)
+        if filters.limit is not None:
+            query = query.limit(filters.limit)
+        self.conn = conn = session.connection()
+        self.claims: list[Row] = list(conn.execute(query))
+        ids = [c.id for c in self.claims]
+        self.subjects = self.grouped(
+            select(ClaimSubject.claim_id, ClaimSubject.actor_id).order_by(ClaimSubject.actor_id),
+            ids,
+        )
+        self.appearances = self.grouped(
+            select(Appearance.claim_id, Appearance.source_id).order_by(Appearance.position), ids
+        )
+        self.tags = self.grouped(
+            select(ClaimTag.claim_id, ClaimTag.tag).order_by(ClaimTag.tag), ids
+        )
+        self.incidents_of = self.grouped(
+            select(ClaimIncident.claim_id, ClaimIncident.incident_id).order_by(
+                ClaimIncident.incident_id
+            ),
+            ids,
+        )
+        self.stances = self.grouped(
+            select(ClaimStance.claim_id, ClaimStance.actor_id, ClaimStance.stance).order_by(
+                ClaimStance.actor_id
+            ),
+            ids,
+        )
+        self.sources = self._rows(Source, _every(self.appearances))
+        self.incidents = self._rows(Incident, _every(self.incidents_of))
+        self.victims = self.grouped(
+            select(IncidentVictim.incident_id, IncidentVictim.actor_id).order_by(
+                IncidentVictim.actor_id
+            ),
+            self.incidents,
+        )
+        self.incident_aliases = self.grouped(
+            select(IncidentName.incident_id, IncidentName.name)
+            .where(~IncidentName.is_primary)
+            .order_by(IncidentName.id),
+            self.incidents,
+        )
+        wanted = {c.claimant_id for c in self.claims}
+        wanted |= _every(self.subjects) | _every(self.victims)
+        wanted.update(a for found in self.stances.values() for a, _ in found)
+        wanted.update(s.publisher_id for s in self.sources.values() if s.publisher_id)
+        self.actors = self._rows(Actor, wanted)
+        self.actor_aliases = self.grouped(
+            select(ActorName.actor_id, ActorName.name)
+            .where(~ActorName.is_primary)
+            .order_by(ActorName.id),
+            self.actors,
+        )
+
+    def grouped(self, statement: Any, ids: Iterable[int]) -> dict[int, list[Any]]:
+        """{first column: [the rest of each row, in the statement's order]}, for `ids`."""
+        key = statement.selected_columns[0]
+        found: dict[int, list[Any]] = {}
+        for chunk in _chunks(ids):
+            for row in self.conn.execute(statement.where(key.in_(chunk))):
+                found.setdefault(row[0], []).append(row[1] if len(row) == 2 else tuple(row[1:]))
+        return found
+
+    def _rows(self, model: Any, ids: Iterable[int]) -> dict[int, Row]:
+        table = model.__table__
+        return {
+            row.id: row
+            for chunk in _chunks(ids)
+            for row in self.conn.execute(select(table).where(table.c.id.in_(chunk)))
+        }
+
+
 class _Bundle:
     """The objects being gathered, by id; an actor's objects are made on first need."""
 
-    def __init__(self) -> None:
+    def __init__(self, records: _Records) -> None:
+        self.records = records
         self.objects: dict[str, dict[str, Any]] = {}
+        self.made: dict[tuple[str, int], str] = {}  # (type, record id) -> object id
 
     def add(self, kind: str, ident: str, made: datetime, changed: datetime, **props: Any) -> str:
         obj: dict[str, Any] = {
@@ -181,33 +277,37 @@ class _Bundle:
 
     # ---------------------------------------------------------------------------- actors
 
-    def actor(self, actor: Actor) -> str:
+    def actor(self, actor_id: int) -> str:
         """The actor as itself: an identity, or its kind's STIX type."""
+        actor = self.records.actors[actor_id]
         return self._as(actor, ACTOR_TYPE.get(actor.kind, "identity"))
 
-    def identity(self, actor: Actor) -> str:
+    def identity(self, actor_id: int) -> str:
         """The actor as an identity: what `created_by_ref` and victims must be."""
-        return self._as(actor, "identity")
+        return self._as(self.records.actors[actor_id], "identity")
 
-    def blamed(self, actor: Actor, from_campaign: bool) -> str:
+    def blamed(self, actor_id: int, from_campaign: bool) -> str:
         """The target of `attributed-to`: STIX suggests an intrusion-set or a threat-actor from a
         campaign, a threat-actor from an intrusion-set."""
+        actor = self.records.actors[actor_id]
         if from_campaign and actor.kind == "group":
-            return self.actor(actor)
+            return self.actor(actor_id)
         return self._as(actor, "threat-actor")
 
-    def _as(self, actor: Actor, kind: str) -> str:
+    def _as(self, actor: Row, kind: str) -> str:
         """The actor as an object of type `kind`, made once; every type carries the same name,
         description, aliases and x_tracker_uid, so an importer can fold them back together."""
-        ident = stix_id(kind, actor.uid)
-        if ident in self.objects:
-            return ident
-        typed: dict[str, Any] = {"aliases": actor.aliases}
+        made = self.made.get((kind, actor.id))
+        if made:
+            return made
+        ident = self.made[kind, actor.id] = stix_id(kind, actor.uid)
+        aliases = self.records.actor_aliases.get(actor.id)
+        typed: dict[str, Any] = {"aliases": aliases}
         if kind == "identity":  # an identity has no aliases in STIX
             typed = {
                 "identity_class": IDENTITY_CLASS.get(actor.kind, "unknown"),
                 "sectors": SECTORS.get(actor.kind),
-                "x_tracker_aliases": actor.aliases,
+                "x_tracker_aliases": aliases,
             }
         elif kind == "threat-actor":
             typed["threat_actor_types"] = THREAT_ACTOR_TYPES.get(actor.kind)
@@ -228,7 +328,7 @@ class _Bundle:
 
     # ------------------------------------------------------------------- sources, incidents
 
-    def report(self, source: Source, claims: list[str]) -> str:
+    def report(self, source: Row, claims: list[str]) -> str:
         if source.published:
             published, precision = instant(source.published)
         else:
@@ -239,7 +339,7 @@ class _Bundle:
             stix_id("report", source.uid),
             source.created_at,
             source.updated_at,
-            created_by_ref=self.identity(source.publisher) if source.publisher else None,
+            created_by_ref=self.identity(source.publisher_id) if source.publisher_id else None,
             name=source.title,
             published=published,
             object_refs=sorted(claims),
@@ -254,10 +354,12 @@ class _Bundle:
             x_tracker_reliability=source.reliability,
         )
 
-    def campaign(self, incident: Incident) -> str:
-        ident = stix_id("campaign", incident.uid)
-        if ident in self.objects:
-            return ident
+    def campaign(self, incident_id: int) -> str:
+        made = self.made.get(("campaign", incident_id))
+        if made:
+            return made
+        incident = self.records.incidents[incident_id]
+        ident = self.made["campaign", incident_id] = stix_id("campaign", incident.uid)
         first = instant(incident.started) if incident.started else (None, None)
         last = instant(incident.ended) if incident.ended else (None, None)
         self.add(
@@ -267,7 +369,7 @@ class _Bundle:
             incident.updated_at,
             name=incident.name,
             description=incident.description,
-            aliases=incident.aliases,
+            aliases=self.records.incident_aliases.get(incident_id),
             first_seen=first[0],
             last_seen=last[0],
             x_tracker_uid=incident.uid,
@@ -275,11 +377,11 @@ class _Bundle:
             x_tracker_first_seen_precision=first[1],
             x_tracker_last_seen_precision=last[1],
         )
-        for victim in incident.victims:
+        for victim in self.records.victims.get(incident_id, ()):
             target = self.identity(victim)
             self.add(
                 "relationship",
-                stix_id("relationship", "targets", incident.uid, victim.uid),
+                stix_id("relationship", "targets", incident.uid, self.records.actors[victim].uid),
                 incident.created_at,
                 incident.updated_at,
                 relationship_type="targets",
@@ -288,6 +390,19 @@ class _Bundle:
             )
         return ident
 
+    def citation(self, source: Row) -> dict[str, str]:
+        """A source as an external reference (STIX needs a url, a description or an id)."""
+        publisher = self.records.actors[source.publisher_id] if source.publisher_id else None
+        said = ", ".join(p for p in (publisher and publisher.name, source.published) if p)
+        ref = {"source_name": source.title}
+        if said:
+            ref["description"] = said
+        if source.url:
+            ref["url"] = uri(source.url)
+        elif not said:
+            ref["description"] = source.title
+        return ref
+
 
 def uri(url: str) -> str:
     """A URL as STIX's `url` properties require, an RFC 3986 URI: characters a URI may not hold
@@ -295,74 +410,28 @@ def uri(url: str) -> str:
     return quote(url, safe="!#$%&'()*+,/:;=?@[]~")
 
 
-def _citation(source: Source) -> dict[str, str]:
-    """A source as an external reference (STIX needs a url, a description or an id)."""
-    publisher = source.publisher.name if source.publisher else None
-    said = ", ".join(p for p in (publisher, source.published) if p)
-    ref = {"source_name": source.title}
-    if said:
-        ref["description"] = said
-    if source.url:
-        ref["url"] = uri(source.url)
-    elif not said:
-        ref["description"] = source.title
-    return ref
-
-
-def _claims(session: Session, filters: ClaimFilter) -> list[Claim]:
-    if filters.limit is not None and filters.limit < 1:
-        raise InvalidInput(f"--limit must be at least 1, not {filters.limit}")
-    query = filters.apply(session, select(Claim)).order_by(Claim.id)
-    if filters.limit is not None:
-        query = query.limit(filters.limit)
-    actor = (selectinload(Actor.names),)
-    return list(
-        session.scalars(
-            query.options(
-                selectinload(Claim.claimant).options(*actor),
-                selectinload(Claim.subjects).options(*actor),
-                selectinload(Claim.appearances)
-                .selectinload(Appearance.source)
-                .selectinload(Source.publisher)
-                .options(*actor),
-                selectinload(Claim.tags),
-                selectinload(Claim.incidents).options(
-                    selectinload(Incident.names),
-                    selectinload(Incident.victims).options(*actor),
-                ),
-                selectinload(Claim.stances),
-            )
-        )
-    )
-
-
 def stix_bundle(session: Session, filters: ClaimFilter | None = None) -> dict[str, Any]:
     """The bundle of the claims `filters` selects and exactly the objects they need."""
-    claims = _claims(session, filters or ClaimFilter())
-    bundle = _Bundle()
-    actors = {a.id: a for c in claims for a in (c.claimant, *c.subjects)}
-    stance_actors = {s.actor_id for c in claims for s in c.stances} - set(actors)
-    for chunk in _chunks(stance_actors):
-        for found in session.scalars(
-            select(Actor).where(Actor.id.in_(chunk)).options(selectinload(Actor.names))
-        ):
-            actors[found.id] = found
-
-    notes: dict[int, str] = {c.id: stix_id("note", c.uid) for c in claims}
+    records = _Records(session, filters or ClaimFilter())
+    bundle = _Bundle(records)
+    notes: dict[int, str] = {c.id: stix_id("note", c.uid) for c in records.claims}
     in_source: dict[int, list[str]] = {}
-    sources: dict[int, Source] = {}
     blames: dict[tuple[int, int | None], list[str]] = {}  # (actor, incident) -> relationships
-    for claim in claims:
-        author = bundle.identity(claim.claimant)
-        for appearance in claim.appearances:
-            sources[appearance.source_id] = appearance.source
-            in_source.setdefault(appearance.source_id, []).append(notes[claim.id])
-        campaigns = [bundle.campaign(i) for i in claim.incidents]
-        about = [bundle.actor(a) for a in claim.subjects] + campaigns
-        stances: dict[str, list[str]] = {}
-        for stance in claim.stances:
-            stances.setdefault(stance.stance, []).append(bundle.actor(actors[stance.actor_id]))
-        references = [_citation(a.source) for a in claim.appearances]
+    for claim in records.claims:
+        author = bundle.identity(claim.claimant_id)
+        appearances = records.appearances.get(claim.id, [])
+        for source_id in appearances:
+            in_source.setdefault(source_id, []).append(notes[claim.id])
+        incidents = records.incidents_of.get(claim.id, [])
+        subjects = records.subjects.get(claim.id, [])
+        stances = records.stances.get(claim.id, [])
+        campaigns = [bundle.campaign(i) for i in incidents]
+        about = [bundle.actor(a) for a in subjects] + campaigns
+        stance_refs: dict[str, list[str]] = {}
+        for actor_id, stance in stances:
+            stance_refs.setdefault(stance, []).append(bundle.actor(actor_id))
+        references = [bundle.citation(records.sources[s]) for s in appearances]
+        confidence = CONFIDENCE.get(claim.confidence or "")
         bundle.add(
             "note",
             notes[claim.id],
@@ -371,11 +440,11 @@ def stix_bundle(session: Session, filters: ClaimFilter | None = None) -> dict[st
             created_by_ref=author,
             abstract=abstract(claim.text),
             content=claim.text,
-            authors=[claim.claimant_as or claim.claimant.name],
+            authors=[claim.claimant_as or records.actors[claim.claimant_id].name],
             # A note must refer to something: a claim about no one is about its claimant.
-            object_refs=about or [bundle.actor(claim.claimant)],
-            labels=[t.tag for t in claim.tags],
-            confidence=CONFIDENCE.get(claim.confidence or ""),
+            object_refs=about or [bundle.actor(claim.claimant_id)],
+            labels=records.tags.get(claim.id),
+            confidence=confidence,
             external_references=references,
             x_tracker_uid=claim.uid,
             x_tracker_quote=claim.quote,
@@ -383,27 +452,32 @@ def stix_bundle(session: Session, filters: ClaimFilter | None = None) -> dict[st
             x_tracker_credibility=claim.credibility,
             x_tracker_status=claim.status,
             x_tracker_note=claim.note,
-            x_tracker_blames_refs=stances.get("blames"),
-            x_tracker_clears_refs=stances.get("clears"),
-            x_tracker_same_as_refs=stances.get("same-as"),
+            x_tracker_blames_refs=stance_refs.get("blames"),
+            x_tracker_clears_refs=stance_refs.get("clears"),
+            x_tracker_same_as_refs=stance_refs.get("same-as"),
         )
-        for stance in claim.stances:
-            if stance.stance != "blames":
+        for blamed, stance in stances:
+            if stance != "blames":
                 continue
-            blamed = actors[stance.actor_id]
             # Blame is of an incident; without one, of the claim's groups (their activity).
             origins: list[tuple[str, int | None, str]] = [
-                (c, i.id, i.uid) for c, i in zip(campaigns, claim.incidents, strict=True)
+                (c, i, records.incidents[i].uid) for c, i in zip(campaigns, incidents, strict=True)
             ] or [
-                (bundle.actor(g), None, g.uid)
-                for g in claim.subjects
-                if g.kind == "group" and g.id != blamed.id
+                (bundle.actor(g), None, records.actors[g].uid)
+                for g in subjects
+                if records.actors[g].kind == "group" and g != blamed
             ]
             for origin, incident_id, origin_uid in origins:
-                blames.setdefault((blamed.id, incident_id), []).append(
+                blames.setdefault((blamed, incident_id), []).append(
                     bundle.add(
                         "relationship",
-                        stix_id("relationship", "attributed-to", claim.uid, origin_uid, blamed.uid),
+                        stix_id(
+                            "relationship",
+                            "attributed-to",
+                            claim.uid,
+                            origin_uid,
+                            records.actors[blamed].uid,
+                        ),
                         claim.created_at,
                         claim.updated_at,
                         created_by_ref=author,
@@ -411,82 +485,76 @@ def stix_bundle(session: Session, filters: ClaimFilter | None = None) -> dict[st
                         source_ref=origin,
                         target_ref=bundle.blamed(blamed, incident_id is not None),
                         description=claim.text,
-                        confidence=CONFIDENCE.get(claim.confidence or ""),
+                        confidence=confidence,
                         external_references=references,
                     )
                 )
 
-    _denials(bundle, claims, actors, blames)
-    for source_id, source in sources.items():
-        bundle.report(source, in_source[source_id])
-    _citations(session, bundle, sources)
-    _verdicts(session, bundle, notes)
-    _links(session, bundle, notes)
+    _denials(bundle, blames)
+    for source_id, claims in in_source.items():
+        bundle.report(records.sources[source_id], claims)
+    _citations(bundle)
+    _verdicts(bundle, notes)
+    _links(bundle, notes)
     return _finish(bundle)
 
 
-def _denials(
-    bundle: _Bundle,
-    claims: list[Claim],
-    actors: dict[int, Actor],
-    blames: dict[tuple[int, int | None], list[str]],
-) -> None:
+def _denials(bundle: _Bundle, blames: dict[tuple[int, int | None], list[str]]) -> None:
     """Each clearing claim: its claimant's strongly-disagree with the exported blame of that
     actor (for the claim's incidents, if it names any). With no such blame, the note's
     x_tracker_clears_refs alone records it."""
-    for claim in claims:
-        incidents = {i.id for i in claim.incidents}
-        for stance in claim.stances:
-            if stance.stance != "clears":
+    records = bundle.records
+    for claim in records.claims:
+        incidents = set(records.incidents_of.get(claim.id, ()))
+        for cleared, stance in records.stances.get(claim.id, ()):
+            if stance != "clears":
                 continue
-            cleared = actors[stance.actor_id]
             against = sorted(
                 ref
                 for (actor_id, incident_id), refs in blames.items()
-                if actor_id == cleared.id and (not incidents or incident_id in incidents)
+                if actor_id == cleared and (not incidents or incident_id in incidents)
                 for ref in refs
             )
             if not against:
                 continue
             bundle.add(
                 "opinion",
-                stix_id("opinion", "clears", claim.uid, cleared.uid),
+                stix_id("opinion", "clears", claim.uid, records.actors[cleared].uid),
                 claim.created_at,
                 claim.updated_at,
-                created_by_ref=bundle.identity(claim.claimant),
-                authors=[claim.claimant_as or claim.claimant.name],
+                created_by_ref=bundle.identity(claim.claimant_id),
+                authors=[claim.claimant_as or records.actors[claim.claimant_id].name],
                 opinion="strongly-disagree",
                 explanation=claim.text,
                 object_refs=against,
             )
 
 
-def _citations(session: Session, bundle: _Bundle, sources: dict[int, Source]) -> None:
+def _citations(bundle: _Bundle) -> None:
     """A source that cites another, both exported: report `derived-from` report."""
-    for chunk in _chunks(sources):
-        for source_id, cited_id in session.execute(
-            select(SourceCitation.source_id, SourceCitation.cited_id).where(
-                SourceCitation.source_id.in_(chunk)
-            )
-        ):
-            if cited_id not in sources:
-                continue
-            source, cited = sources[source_id], sources[cited_id]
+    sources = bundle.records.sources
+    cited = bundle.records.grouped(
+        select(SourceCitation.source_id, SourceCitation.cited_id), sources
+    )
+    for source_id, cited_ids in cited.items():
+        source = sources[source_id]
+        for target in (sources[c] for c in cited_ids if c in sources):
             bundle.add(
                 "relationship",
-                stix_id("relationship", "derived-from", source.uid, cited.uid),
+                stix_id("relationship", "derived-from", source.uid, target.uid),
                 source.created_at,
                 source.updated_at,
                 relationship_type="derived-from",
                 source_ref=stix_id("report", source.uid),
-                target_ref=stix_id("report", cited.uid),
+                target_ref=stix_id("report", target.uid),
             )
 
 
-def _verdicts(session: Session, bundle: _Bundle, notes: dict[int, str]) -> None:
+def _verdicts(bundle: _Bundle, notes: dict[int, str]) -> None:
     """Every verdict in a claim's history (the newest is the current one) as an opinion."""
+    table = VerdictEntry.__table__
     for chunk in _chunks(notes):
-        for entry in session.scalars(select(VerdictEntry).where(VerdictEntry.claim_id.in_(chunk))):
+        for entry in bundle.records.conn.execute(select(table).where(table.c.claim_id.in_(chunk))):
             bundle.add(
                 "opinion",
                 stix_id("opinion", entry.uid),
@@ -501,11 +569,12 @@ def _verdicts(session: Session, bundle: _Bundle, notes: dict[int, str]) -> None:
             )
 
 
-def _links(session: Session, bundle: _Bundle, notes: dict[int, str]) -> None:
+def _links(bundle: _Bundle, notes: dict[int, str]) -> None:
     """Links between exported claims: `related-to` (STIX has no disputes or supports between
     notes), the relation in its description and x_tracker_relation."""
+    table = Link.__table__
     for chunk in _chunks(notes):
-        for link in session.scalars(select(Link).where(Link.from_id.in_(chunk))):
+        for link in bundle.records.conn.execute(select(table).where(table.c.from_id.in_(chunk))):
             if link.to_id not in notes:
                 continue
             bundle.add(
@@ -570,7 +639,21 @@ _UNSAFE = re.compile(
 
 
 def write_bundle(bundle: dict[str, Any], out: TextIO) -> int:
-    """The bundle as indented JSON; the number of objects written."""
-    text = json.dumps(bundle, ensure_ascii=False, indent=2)
-    out.write(_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
-    return len(bundle.get("objects", ()))
+    """The bundle as JSON, one object to a line, each written as made (readable, diffable, and
+    by the C encoder: indenting would take the pure-Python one, several times slower); the
+    number of objects written."""
+    objects = bundle.get("objects", [])
+    head = json.dumps({k: v for k, v in bundle.items() if k != "objects"}, ensure_ascii=False)
+    if not objects:
+        out.write(head + "\n")
+        return 0
+    out.write(head[:-1] + ', "objects": [')
+    for n, obj in enumerate(objects):
+        line = _UNSAFE.sub(_escape, json.dumps(obj, ensure_ascii=False))
+        out.write(("\n" if n == 0 else ",\n") + line)
+    out.write("\n]}\n")
+    return len(objects)
+
+
+def _escape(found: re.Match[str]) -> str:
+    return f"\\u{ord(found.group()):04x}"
