@@ -294,3 +294,37 @@ def test_hostile_text_survives_as_text(cli, db_url, tmp_path, check) -> None:
     assert named(bundle, "report", "<b>Title</b>")["external_references"][0]["url"] == (
         "https://x.example/?a=1&b=%3C2%3E"
     )
+
+
+def test_blame_without_an_incident_attributes_the_groups(cli, db_url, tmp_path, check) -> None:
+    """No incident: the claim attributes its groups' activity (intrusion-set -> threat-actor);
+    same-as travels on the note; an undated source gets the time it was recorded."""
+    cli("actor", "add", "Lazarus Group", "--kind", "group")
+    cli("actor", "add", "Hidden Cobra", "--kind", "group")
+    cli("actor", "add", "North Korea", "--kind", "government")
+    cli("source", "add", "FBI alert", "--publisher", "FBI")
+    cli(
+        "claim", "add", "Lazarus Group works for North Korea", "--by", "FBI", "--about",
+        "Lazarus Group", "--blames", "North Korea", "--confidence", "low", "--source", "FBI alert",
+    )  # fmt: skip
+    cli(
+        "claim", "add", "Hidden Cobra is Lazarus Group", "--by", "FBI",
+        "--same-as", "Hidden Cobra", "--same-as", "Lazarus Group",
+    )  # fmt: skip
+    bundle = check(export(cli, tmp_path))
+    lazarus = named(bundle, "intrusion-set", "Lazarus Group")
+    (blame,) = [
+        r for r in of_type(bundle, "relationship") if r["relationship_type"] == "attributed-to"
+    ]
+    assert blame["source_ref"] == lazarus["id"]
+    assert blame["target_ref"] == named(bundle, "threat-actor", "North Korea")["id"]
+    assert blame["confidence"] == 15
+    same = note(bundle, "Hidden Cobra is Lazarus Group")
+    # In actor id order: Lazarus Group was added first.
+    assert same["x_tracker_same_as_refs"] == [
+        lazarus["id"],
+        named(bundle, "intrusion-set", "Hidden Cobra")["id"],
+    ]
+    report = named(bundle, "report", "FBI alert")
+    assert report["x_tracker_date_precision"] == "none"
+    assert report["published"] == report["created"]
