@@ -328,3 +328,17 @@ def test_blame_without_an_incident_attributes_the_groups(cli, db_url, tmp_path, 
     report = named(bundle, "report", "FBI alert")
     assert report["x_tracker_date_precision"] == "none"
     assert report["published"] == report["created"]
+
+
+def test_library_use_with_a_limit(cli, seeded, db_url) -> None:
+    from helpers import reopened
+
+    from tracker.errors import InvalidInput
+    from tracker.services.claim_report import ClaimFilter
+    from tracker.services.stix_export import stix_bundle
+
+    with reopened(db_url) as session:
+        bundle = stix_bundle(session, ClaimFilter(limit=1))
+        with pytest.raises(InvalidInput, match="--limit must be at least 1, not 0"):
+            stix_bundle(session, ClaimFilter(limit=0))
+    assert [o["content"] for o in of_type(bundle, "note")] == [MANDIANT_CLAIM]

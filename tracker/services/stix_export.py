@@ -30,7 +30,6 @@ from urllib.parse import quote
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.errors import InvalidInput
 from tracker.models import (
     Actor,
     ActorName,
@@ -179,8 +178,6 @@ class _Records:
     every row, and ORM objects with their collections cost several times more (measured)."""
 
     def __init__(self, session: Session, filters: ClaimFilter) -> None:
-        if filters.limit is not None and filters.limit < 1:
-            raise InvalidInput(f"--limit must be at least 1, not {filters.limit}")
         query = filters.apply(session, select(Claim.__table__)).order_by(Claim.id)
         if filters.limit is not None:
             query = query.limit(filters.limit)
