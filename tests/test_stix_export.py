@@ -275,7 +275,7 @@ QUOTE = "\u200f\u0642\u0627\u0644\u200e ]]>"  # Arabic "he said" between directi
 def test_hostile_text_survives_as_text(cli, db_url, tmp_path, check) -> None:
     text = '<script>alert(1)</script> ]]> \u202eevil\u202c \u2028 & "quoted" \\ end'
     cli("actor", "add", "Desk </script>", "--kind", "media")
-    cli("source", "add", "<b>Title</b>", "--url", "https://x.example/?a=1&b=<2>")
+    cli("source", "add", "<b>Title</b>", "--url", "https://x.example/?a=1&b=<2>&c=100%&d=%41")
     cli(
         "claim", "add", text, "--by", "Desk </script>", "--quote", QUOTE,
         "--source", "<b>Title</b>", "--tag", "x<y",
@@ -292,7 +292,7 @@ def test_hostile_text_survives_as_text(cli, db_url, tmp_path, check) -> None:
     assert claim["authors"] == ["Desk </script>"]
     # A URL goes out as a URI: what a URI may not hold is percent-encoded.
     assert named(bundle, "report", "<b>Title</b>")["external_references"][0]["url"] == (
-        "https://x.example/?a=1&b=%3C2%3E"
+        "https://x.example/?a=1&b=%3C2%3E&c=100%25&d=%41"
     )
 
 

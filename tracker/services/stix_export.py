@@ -401,10 +401,13 @@ class _Bundle:
         return ref
 
 
+_STRAY_PERCENT = re.compile("%(?![0-9A-Fa-f]{2})")  # a % that starts no escape is itself escaped
+
+
 def uri(url: str) -> str:
     """A URL as STIX's `url` properties require, an RFC 3986 URI: characters a URI may not hold
     (spaces, `<`, non-ASCII letters) percent-encoded; the rest, and existing escapes, kept."""
-    return quote(url, safe="!#$%&'()*+,/:;=?@[]~")
+    return quote(_STRAY_PERCENT.sub("%25", url), safe="!#$%&'()*+,/:;=?@[]~")
 
 
 def stix_bundle(session: Session, filters: ClaimFilter | None = None) -> dict[str, Any]:
