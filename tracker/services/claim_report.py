@@ -74,6 +74,10 @@ class ClaimFilter:
     where: list[Any] = field(default_factory=list, init=False)
 
     def apply(self, session: Session, query: Any) -> Any:
+        """`query` narrowed by the filters (the limit is the caller's to apply, once checked
+        here)."""
+        if self.limit is not None and self.limit < 1:
+            raise InvalidInput(f"--limit must be at least 1, not {self.limit}")
         if self.by:
             ids = [resolve_actor(session, ref).id for ref in self.by]
             query = query.where(Claim.claimant_id.in_(ids))
@@ -126,8 +130,6 @@ def claim_rows(session: Session, filters: ClaimFilter | None = None) -> Iterator
     anything (a CSV header, a JSON bracket) has been written.
     """
     filters = filters or ClaimFilter()
-    if filters.limit is not None and filters.limit < 1:
-        raise InvalidInput(f"--limit must be at least 1, not {filters.limit}")
     base = filters.apply(
         session,
         select(
