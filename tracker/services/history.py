@@ -21,6 +21,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from tracker.models import HistoryEntry
@@ -109,6 +111,13 @@ def record(
             by=by if by is not None else current_user(),
         )
     )
+
+
+def copy_entries(conn: Connection, entries: list[dict[str, Any]]) -> None:
+    """Add entries written elsewhere (another notebook's, by `db merge`) as they are: their
+    uid, author and time kept, `entity_id` already this database's."""
+    if entries:
+        conn.execute(insert(HistoryEntry), entries)
 
 
 # --- reading ----------------------------------------------------------------------------------
