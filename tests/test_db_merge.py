@@ -9,25 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import APT1_REPORT, GLOBE_ARTICLE, Run, dump, reopened
+from helpers import APT1_REPORT, GLOBE_ARTICLE, Run, Templates, dump, record_seed, reopened
 from sqlalchemy import select
 
 from tracker.models import Actor, Claim, HistoryEntry, VerdictEntry
 
 
-def _diverge(cli: Run, seeded: dict[str, int], tmp_path: Path) -> Path:
-    """The laptop's notebook (a SQLite file) and the team's (the test database), changed apart."""
-    base = tmp_path / "base"
-    cli("export", "all", str(base))
-    laptop = tmp_path / "laptop.db"
-    cli("--db", str(laptop), "import", "all", str(base))
-
-    def there(*args: str) -> Any:
-        return cli(*args, "--db", str(laptop))
-
-    there("actor", "add", "Sandworm", "--kind", "group")
-    there("actor", "add", "Lazarus Group", "--kind", "group")
-    there(
+def _laptop(cli: Run, base: Path, seeded: dict[str, int]) -> None:
+    cli("import", "all", str(base))
+    cli("actor", "add", "Sandworm", "--kind", "group")
+    cli("actor", "add", "Lazarus Group", "--kind", "group")
+    cli(
         "claim",
         "add",
         "Sandworm hit the grid",
@@ -38,18 +30,35 @@ def _diverge(cli: Run, seeded: dict[str, int], tmp_path: Path) -> Path:
         "--tag",
         "ics",
     )
-    there("claim", "edit", str(seeded["mandiant"]), "--tag", "checked-on-laptop")
-    there("claim", "edit", str(seeded["donilon"]), "--note", "note from the laptop")
-    there("claim", "rate", str(seeded["denial"]), "false", "--note", "see the indictment")
-    there("claim", "link", str(seeded["denial"]), "refutes", str(seeded["mandiant"]))
+    cli("claim", "edit", str(seeded["mandiant"]), "--tag", "checked-on-laptop")
+    cli("claim", "edit", str(seeded["donilon"]), "--note", "note from the laptop")
+    cli("claim", "rate", str(seeded["denial"]), "false", "--note", "see the indictment")
+    cli("claim", "link", str(seeded["denial"]), "refutes", str(seeded["mandiant"]))
 
+
+def _desk(cli: Run, base: Path, seeded: dict[str, int]) -> None:
+    cli("import", "all", str(base))
     cli("actor", "add", "Fancy Bear", "--kind", "group")
     cli("actor", "add", "Lazarus Group", "--kind", "group", "--description", "DPRK")
     cli(
         "claim", "add", "Fancy Bear hit the agency", "--by", "Fancy Bear", "--source", GLOBE_ARTICLE
     )
     cli("claim", "edit", str(seeded["donilon"]), "--note", "note from the desk")
-    return laptop
+
+
+@pytest.fixture
+def diverged(
+    templates: Templates, backend: str, db_url: str, tmp_path: Path
+) -> tuple[dict[str, int], Path]:
+    """The seed ids, and the laptop's notebook (a SQLite file); the test's database is the
+    desk's. Both are restored from one dump of the seed article, then changed apart (built once
+    per session)."""
+    seeded = templates.load("seed", record_seed, "sqlite", str(tmp_path / "seed.db"))
+    base = templates.folder / "seed-dump"
+    templates.load("merge-desk", lambda cli: _desk(cli, base, seeded), backend, db_url)
+    laptop = tmp_path / "laptop.db"
+    templates.load("merge-laptop", lambda cli: _laptop(cli, base, seeded), "sqlite", str(laptop))
+    return seeded, laptop
 
 
 def _other(kind: str, cli: Run, laptop: Path, tmp_path: Path) -> str:
@@ -86,11 +95,12 @@ def _summary(cli: Run, *args: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("source", ["file", "dump"])
 def test_merge_brings_the_laptop_in(
-    cli: Run, seeded: dict[str, int], db_url: str, backend: str, tmp_path: Path, source: str
+    request: pytest.FixtureRequest, cli: Run, backend: str, tmp_path: Path, source: str
 ) -> None:
     if backend == "postgresql" and source == "dump":
         pytest.skip("PostgreSQL <- SQLite file and SQLite <- dump folder cover both readers")
-    laptop = _diverge(cli, seeded, tmp_path)
+    seeded, laptop = request.getfixturevalue("diverged")
+    db_url = request.getfixturevalue("db_url")
     other = _other(source, cli, laptop, tmp_path)
     theirs_claims = _uids(str(laptop), Claim)
     theirs_actors = _uids(str(laptop), Actor)
@@ -175,12 +185,12 @@ def ours_before_uid(claims: dict[str, Claim], ident: int) -> str:
 
 
 def test_dry_run_changes_nothing_and_prefer_theirs_takes_theirs(
-    cli: Run, seeded: dict[str, int], db_url: str, tmp_path: Path
+    cli: Run, diverged: tuple[dict[str, int], Path], db_url: str
 ) -> None:
-    laptop = _diverge(cli, seeded, tmp_path)
+    seeded, laptop = diverged
     before = dump(db_url)
     shown = cli("db", "merge", str(laptop), "--dry-run").stdout
-    assert "claim     1 added, 2 updated from theirs, 1 conflicts" in shown
+    assert "claim\t1\t2\t1\t" in shown  # piped: tab-separated kind, added, updated, conflicts
     assert "nothing was changed" in shown
     assert dump(db_url) == before
 
@@ -197,11 +207,11 @@ def test_dry_run_changes_nothing_and_prefer_theirs_takes_theirs(
 
 
 def test_later_changes_there_come_in_after_an_earlier_merge(
-    cli: Run, seeded: dict[str, int], db_url: str, tmp_path: Path
+    cli: Run, diverged: tuple[dict[str, int], Path], db_url: str
 ) -> None:
     """The entries a merge writes are not changes of their own: a record taken from the laptop
     and edited there again is updated, not a conflict."""
-    laptop = _diverge(cli, seeded, tmp_path)
+    seeded, laptop = diverged
     cli("db", "merge", str(laptop))
     cli("claim", "edit", str(seeded["mandiant"]), "--credibility", "2", "--db", str(laptop))
     result = _summary(cli, str(laptop))
@@ -213,7 +223,7 @@ def test_later_changes_there_come_in_after_an_earlier_merge(
 
 
 def test_refusals_name_the_problem_and_change_nothing(
-    cli: Run, seeded: dict[str, int], db_url: str, backend: str, tmp_path: Path
+    cli: Run, diverged: tuple[dict[str, int], Path], db_url: str, backend: str, tmp_path: Path
 ) -> None:
     before = dump(db_url)
     missing = cli("db", "merge", str(tmp_path / "nowhere.db"), ok=False)

@@ -14,6 +14,7 @@ from tracker.cli.common import (
     group,
     guard_output,
     open_db,
+    print_table,
     progress,
     say,
 )
@@ -172,30 +173,26 @@ def merge(
     finally:
         database.close()
     summary = plan.summary()
-    if fmt is not Format.table:
-        if fmt is Format.csv:
-            emit_rows(summary["kinds"], ["kind", "added", "updated", "conflicts", "unchanged"], fmt)
-        else:
-            emit_record(summary | {"dry_run": dry_run}, fmt)
+    columns = ["kind", "added", "updated", "conflicts", "unchanged"]
+    if fmt is Format.csv:
+        emit_rows(summary["kinds"], columns, fmt)
         return
-    head = "would merge" if dry_run else "merged"
-    typer.echo(f"{head} {other}:")
-    for row in summary["kinds"]:
-        typer.echo(
-            f"  {row['kind']:<9} {row['added']} added, {row['updated']} updated from theirs, "
-            f"{row['conflicts']} conflicts, {row['unchanged']} unchanged"
-        )
+    if fmt is not Format.table:
+        emit_record(summary | {"dry_run": dry_run}, fmt)
+        return
+    title = f"{'would merge' if dry_run else 'merged'} {other} (updated: from theirs)"
+    print_table(summary["kinds"], columns, title)
     if plan.history_skipped:
         typer.echo(
-            f"  {plan.history_skipped} history entries of records made and deleted there "
-            "were left out: nothing here is what they are about"
+            f"{plan.history_skipped} history entries of records made and deleted there were "
+            "left out: nothing here is what they are about"
         )
     if plan.history_held:
         typer.echo(
-            f"  {plan.history_held} history entries of conflicting records stay there until "
-            "the conflict is settled (--prefer, or an edit that makes both sides agree)"
+            f"{plan.history_held} history entries of conflicting records stay there until "
+            "the conflict is settled (--prefer, or edits that make both sides agree)"
         )
     for note in summary["notes"]:
-        typer.echo(f"  {note}")
+        typer.echo(note)
     if dry_run:
         typer.echo("nothing was changed (--dry-run)")

@@ -12,7 +12,8 @@ so the format has one definition. An entry's `changes` is a JSON object:
 
 `describe` also reads what older databases hold: `[old, new]` pairs, `<field>_added` /
 `<field>_removed` lists, `{"via": "import", "file": ...}` from bulk imports and the
-`merged` / `merged-into` entries of actor merges; anything else reads as `key: value`.
+`merged` / `merged-into` entries of actor merges; `db merge` marks the entries it writes with
+`{"via": "merge", "from": OTHER}`; anything else reads as `key: value`.
 """
 
 import getpass
@@ -135,6 +136,11 @@ def describe(action: str, changes: Mapping[str, Any] | None) -> str:
     if changes.get("via") == "import":
         rest = {k: v for k, v in changes.items() if k not in ("via", "file")}
         return _join([f"imported from {_word(changes.get('file'))}", *_generic(rest)])
+    if changes.get("via") == "merge":  # tracker.services.notebook_merge took another's state
+        rest = {k: v for k, v in changes.items() if k not in ("via", "from")}
+        return _join(
+            [f"merged from {_word(changes.get('from'))}", *_fields(rest, legacy_pairs=False)]
+        )
     if action in ("created", "deleted"):
         return _snapshot(changes)
     if action in ("linked", "unlinked") and {"from", "relation", "to"} <= changes.keys():

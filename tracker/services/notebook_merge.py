@@ -67,6 +67,20 @@ CHILDREN: dict[str, list[tuple[str, str, dict[str, str]]]] = {
         ("link", "from_id", {"to_id": "claim"}),
     ],
 }
+# What each of those tables is called in a state (and so in the history a merge writes).
+FIELDS = {
+    "actor_name": "names",
+    "actor_part": "part_of",
+    "incident_name": "names",
+    "incident_victim": "victims",
+    "source_citation": "cites",
+    "claim_subject": "about",
+    "claim_tag": "tags",
+    "appearance": "sources",
+    "claim_incident": "incidents",
+    "claim_stance": "stances",
+    "link": "links",
+}
 # Columns that are no part of a state: ids, bookkeeping, and what is derived from other rows
 # (a claim's current verdict is its newest verdict entry's).
 _NOT_STATE = {"id", "uid", "created_at", "updated_at", "key", "title_key", "text_hash"}
@@ -191,8 +205,14 @@ def _state(
                 for c, v in child.items()
                 if c != parent and c not in _NOT_STATE
             }
-            items.append(json.dumps(item, sort_keys=True, ensure_ascii=False, default=str))
-        state[table] = sorted(items)
+            # One value as itself (a tag), several as JSON: readable in the history, exact here.
+            only = next(iter(item.values())) if len(item) == 1 else None
+            items.append(
+                only
+                if isinstance(only, str)
+                else json.dumps(item, sort_keys=True, ensure_ascii=False, default=str)
+            )
+        state[FIELDS[table]] = sorted(items)
     return state
 
 
@@ -281,7 +301,7 @@ def _classify(
     fields = _changed_fields(here, there)
     how = "changed here and there" if changed_here else "differs, and neither history says why"
     then = {"theirs": "took theirs", "ours": "kept ours", None: "left alone"}[plan.prefer]
-    plan.notes.append(f"{_label(kind, mine)}: {fields} {how}; {then}")
+    plan.notes.append(f"{_label(kind, mine)}: {how} (differs in {fields}); {then}")
     if plan.prefer == "theirs":
         plan.take[kind].append((mine, row))
     elif plan.prefer is None:
