@@ -12,7 +12,7 @@ import pytest
 from helpers import APT1_REPORT, GLOBE_ARTICLE, Run, Templates, dump, record_seed, reopened
 from sqlalchemy import select
 
-from tracker.models import Actor, Claim, HistoryEntry, VerdictEntry
+from tracker.models import Actor, Claim, HistoryEntry, Link, VerdictEntry
 
 
 def _laptop(cli: Run, base: Path, seeded: dict[str, int]) -> None:
@@ -106,6 +106,7 @@ def test_merge_brings_the_laptop_in(
     theirs_actors = _uids(str(laptop), Actor)
     theirs_history = _uids(str(laptop), HistoryEntry)
     ours_before = _uids(db_url, Claim)
+    our_history = _uids(db_url, HistoryEntry)
 
     result = _summary(cli, other)
     kinds = result["by_kind"]
@@ -130,6 +131,12 @@ def test_merge_brings_the_laptop_in(
     assert donilon.note == "note from the desk"  # a conflict is left alone
     denial = after[ours_before_uid(ours_before, seeded["denial"])]
     assert (denial.verdict, denial.status) == ("false", "reviewed")
+    with reopened(db_url) as s:
+        links = s.execute(select(Link.from_id, Link.relation, Link.to_id)).all()
+    assert set(links) == {
+        (denial.id, "disputes", mandiant.id),
+        (denial.id, "refutes", mandiant.id),  # made on the laptop
+    }
     assert set(_uids(db_url, VerdictEntry)) == set(_uids(str(laptop), VerdictEntry))
     assert any(
         "donilon" not in n and f"claim #{seeded['donilon']}" in n and "note" in n
@@ -151,6 +158,7 @@ def test_merge_brings_the_laptop_in(
     }
     assert len(held) == result["history_held"] == 2
     assert set(theirs_history) - held <= set(history)
+    assert set(our_history) <= set(history)
     for uid, entry in theirs_history.items():
         if uid in held:
             continue
@@ -239,4 +247,54 @@ def test_refusals_name_the_problem_and_change_nothing(
     bad = cli("db", "merge", str(folder), ok=False)
     assert bad.exit_code == 65
     assert "claim.jsonl, line 1, column 'credibility'" in bad.stderr
+    assert dump(db_url) == before
+
+
+def test_deletions_are_listed_not_carried_over(
+    cli: Run, diverged: tuple[dict[str, int], Path], db_url: str
+) -> None:
+    seeded, laptop = diverged
+    with reopened(str(laptop)) as s:
+        sandworm = s.scalars(select(Claim).where(Claim.text == "Sandworm hit the grid")).one().id
+    cli("claim", "delete", str(sandworm), "--yes", "--db", str(laptop))
+    cli("claim", "delete", str(seeded["mandiant"]), "--force", "--yes", "--db", str(laptop))
+    cli("claim", "delete", str(seeded["donilon"]), "--yes")
+    donilon_history = _uids(str(laptop), HistoryEntry)
+
+    result = _summary(cli, str(laptop))
+    notes = "\n".join(result["notes"])
+    assert f"claim #{seeded['mandiant']} (uid " in notes and "deleted there, kept here" in notes
+    assert "deleted here, not brought back" in notes
+    assert result["by_kind"]["claim"]["added"] == 0  # Sandworm's claim: made and deleted there
+    assert result["history_skipped"] == 2  # ...its creation and deletion
+    with reopened(db_url) as s:
+        assert s.get(Claim, seeded["mandiant"]) is not None
+        assert s.get(Claim, seeded["donilon"]) is None
+        # The laptop's note on the claim deleted here is kept, about the claim it was about.
+        about = {
+            e.uid: e.entity_id for e in s.scalars(select(HistoryEntry)) if e.uid in donilon_history
+        }
+    noted = [
+        u
+        for u, e in donilon_history.items()
+        if e.entity == "claim"
+        and e.changes.get("note") == {"from": None, "to": "note from the laptop"}
+    ]
+    assert [about[u] for u in noted] == [seeded["donilon"]]
+
+
+def test_schema_of_another_tracker_is_refused(
+    cli: Run, diverged: tuple[dict[str, int], Path], db_url: str
+) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    _, laptop = diverged
+    before = dump(db_url)
+    for revision, says in (("0099", "newer tracker"), ("0005", "upgrade it first")):
+        with closing(sqlite3.connect(laptop)) as conn, conn:
+            conn.execute("UPDATE alembic_version SET version_num = ?", (revision,))
+        result = cli("db", "merge", str(laptop), ok=False)
+        assert result.exit_code == 74 and says in result.stderr, result.stderr
+        assert str(laptop) in result.stderr
     assert dump(db_url) == before

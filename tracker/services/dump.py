@@ -21,7 +21,7 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from tracker.db import HEAD_REVISION, Database, stored_revision, translate
+from tracker.db import HEAD_REVISION, Database, driver_message, stored_revision, translate
 from tracker.errors import Conflict, InvalidInput, StorageError
 from tracker.models import Base, Claim, UTCDateTime
 
@@ -379,7 +379,7 @@ def _insert(conn: Connection, table: Table, path: Path, before: int, rows: list[
     try:
         conn.execute(insert(table), rows)
     except DBAPIError as exc:
-        message = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        message = driver_message(exc)
         raise InvalidInput(
             f"{path}, lines {before + 1}-{before + len(rows)}: the database refuses a row: "
             f"{message}"

@@ -37,7 +37,7 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from tracker.db import Database, describe
+from tracker.db import Database, describe, driver_message
 from tracker.errors import Conflict, StorageError, UsageError
 from tracker.models import Base
 from tracker.services.history import copy_entries, diff, record
@@ -405,7 +405,7 @@ class _Writer:
         try:
             return self.conn.execute(statement, rows) if rows else self.conn.execute(statement)
         except DBAPIError as exc:
-            message = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+            message = driver_message(exc)
             raise Conflict(
                 f"{what}: the database refuses it ({message}); nothing was merged"
             ) from None
