@@ -298,3 +298,17 @@ def test_schema_of_another_tracker_is_refused(
         assert result.exit_code == 74 and says in result.stderr, result.stderr
         assert str(laptop) in result.stderr
     assert dump(db_url) == before
+
+
+def test_their_links_to_a_claim_deleted_here_are_left_out(
+    cli: Run, diverged: tuple[dict[str, int], Path], db_url: str
+) -> None:
+    seeded, laptop = diverged
+    cli("claim", "delete", str(seeded["mandiant"]), "--force", "--yes")
+    # The deletion took the denial's link here, the laptop added one: a conflict, taken.
+    result = _summary(cli, str(laptop), "--prefer", "theirs")
+    assert any("(refutes)" in n and "deleted here: left out" in n for n in result["notes"])
+    with reopened(db_url) as s:
+        denial = s.get(Claim, seeded["denial"])
+        assert denial is not None and denial.verdict == "false"
+        assert s.scalars(select(Link)).all() == []

@@ -164,6 +164,7 @@ class Plan:
     history_skipped: int = 0
     unsettled: set[tuple[str, int]] = field(default_factory=set)  # their conflicted records
     history_held: int = 0
+    dropped_links: set[str] = field(default_factory=set)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -243,9 +244,25 @@ def plan_merge(ours: Side, theirs: Side, other: str, prefer: Prefer | None = Non
                 ours.history_uids(kind, row["id"]) & theirs.history_by_uid.keys()
             ):
                 plan.notes.append(f"{_label(kind, row)}: deleted there, kept here")
+    _plan_dangling_links(ours, theirs, plan)
     _plan_verdicts(ours, theirs, plan)
     _plan_history(ours, theirs, plan)
     return plan
+
+
+def _plan_dangling_links(ours: Side, theirs: Side, plan: Plan) -> None:
+    """A link of theirs to a claim deleted here is left out, as deleting it here removed the
+    links to it."""
+    added = {r["uid"] for r in plan.add["claim"]}
+    for row in [*plan.add["claim"], *(r for _, r in plan.take["claim"])]:
+        for link in theirs.kids("link", row["id"]):
+            target = _claim_uid(theirs, plan, link["to_id"])
+            if target not in ours.by_uid["claim"] and target not in added:
+                plan.dropped_links.add(link["uid"])
+                plan.notes.append(
+                    f"their link uid {link['uid']} ({link['relation']}) from claim uid "
+                    f"{row['uid']} is to a claim deleted here: left out"
+                )
 
 
 def _match(
@@ -457,6 +474,8 @@ class _Writer:
             self.run(delete(table).where(table.c[parent] == ident), what)
             rows = []
             for child in self.theirs.kids(name, row["id"]):
+                if child.get("uid") in self.plan.dropped_links:
+                    continue
                 values = {c: v for c, v in child.items() if c != "id"}
                 values[parent] = ident
                 for column, ref in refs.items():
