@@ -180,7 +180,7 @@ def merge(
     if fmt is not Format.table:
         emit_record(summary | {"dry_run": dry_run}, fmt)
         return
-    title = f"{'would merge' if dry_run else 'merged'} {other} (updated: from theirs)"
+    title = f"{'would merge' if dry_run else 'merged'} {plan.other} (updated: from theirs)"
     print_table(summary["kinds"], columns, title)
     if plan.history_skipped:
         typer.echo(

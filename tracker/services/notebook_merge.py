@@ -103,6 +103,65 @@ def _table(name: str) -> Table:
     return Base.metadata.tables[name]
 
 
+# Values per IN (...) list: well under SQLite's limit of bound parameters.
+CHUNK = 5000
+
+
+def _where_in(
+    conn: Connection, name: str, column: str, values: Iterable[Any], *where: Any
+) -> list[dict[str, Any]]:
+    table = _table(name)
+    wanted = sorted(set(values) - {None})
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(wanted), CHUNK):
+        query = select(table).where(table.c[column].in_(wanted[start : start + CHUNK]), *where)
+        rows += [dict(r._mapping) for r in conn.execute(query)]
+    return rows
+
+
+def read_related(conn: Connection, theirs: Side) -> Tables:
+    """The rows of this database a merge of `theirs` needs, so that merging a laptop's notebook
+    into a large team database reads about as much as the notebook holds: the records with their
+    uids or names, those sharing history with them, what hangs off these, the records that
+    refers to (for their uids), and the history and verdicts concerned."""
+    tables: Tables = {name: [] for name in Base.metadata.tables}
+    shared = _where_in(conn, "history", "uid", theirs.history_by_uid)
+    records: dict[str, dict[int, dict[str, Any]]] = {k: {} for k in KINDS}
+
+    def load(kind: str, column: str, values: Iterable[Any]) -> None:
+        known = records[kind]
+        for row in _where_in(conn, kind, column, values):
+            known.setdefault(row["id"], row)
+
+    for kind in KINDS:
+        load(kind, "uid", (r["uid"] for r in theirs.tables[kind]))
+        load(kind, "id", (e["entity_id"] for e in shared if e["entity"] == kind))
+    for kind, names in NAMED.items():
+        keys = {n["key"] for n in theirs.tables[names]}
+        load(kind, "id", (n[f"{kind}_id"] for n in _where_in(conn, names, "key", keys)))
+    load("source", "title_key", (r["title_key"] for r in theirs.tables["source"]))
+    load("claim", "text_hash", (r["text_hash"] for r in theirs.tables["claim"]))
+    history = {e["uid"]: e for e in shared}
+    referred: dict[str, set[int]] = {k: set() for k in KINDS}
+    for kind in KINDS:
+        loaded = list(records[kind])
+        for column, ref in REFS.get(kind, {}).items():
+            referred[ref] |= {r[column] for r in records[kind].values()}
+        for name, parent, refs in CHILDREN[kind]:
+            tables[name] = _where_in(conn, name, parent, loaded)
+            for column, ref in refs.items():
+                referred[ref] |= {r[column] for r in tables[name]}
+        entity = _table("history").c.entity
+        for entry in _where_in(conn, "history", "entity_id", loaded, entity == kind):
+            history.setdefault(entry["uid"], entry)
+    for kind in KINDS:
+        load(kind, "id", referred[kind] - records[kind].keys())
+        tables[kind] = [records[kind][i] for i in sorted(records[kind])]
+    tables["history"] = sorted(history.values(), key=lambda e: e["id"])
+    tables["verdict"] = _where_in(conn, "verdict", "uid", theirs.verdict_uids)
+    return tables
+
+
 class Side:
     """One database's rows, indexed for the merge."""
 
@@ -533,16 +592,17 @@ def apply_merge(session: Session, ours: Side, theirs: Side, plan: Plan) -> None:
     _Writer(session, ours, theirs, plan).apply()
 
 
-def read_other(other: str, here: Database) -> Tables:
+def read_other(other: str, here: Database) -> tuple[Tables, str]:
     """The rows of the notebook to merge: an `export all` folder (every rule of `import all`
     applied), or a database file or URL, opened read-only and left as it is. Its schema must be
-    this tracker's: an older one is upgraded where it lives first, a newer one refused."""
+    this tracker's: an older one is upgraded where it lives first, a newer one refused. Returns
+    the rows, and where they came from fit to print and to keep in the history (no password)."""
     from tracker.db import HEAD_REVISION, known_revisions, newer_message, open_database
     from tracker.services.dump import read_dump, snapshot
 
     folder = Path(other).expanduser()
     if folder.is_dir():
-        return read_dump(folder)
+        return read_dump(folder), str(folder.resolve())
     database = open_database(other, write=False, migrate=False)
     try:
         if _same(database.url, here.url):
@@ -555,11 +615,11 @@ def read_other(other: str, here: Database) -> Tables:
         if database.revision != HEAD_REVISION:
             raise StorageError(
                 f"{where} is at schema revision {database.revision}, this tracker writes "
-                f"{HEAD_REVISION}: upgrade it first (tracker --db {other} db upgrade); "
+                f"{HEAD_REVISION}: upgrade it first (tracker --db {where} db upgrade); "
                 "nothing was changed"
             )
         with snapshot(database) as conn:
-            return read_tables(conn)
+            return read_tables(conn), where
     finally:
         database.close()
 
@@ -573,10 +633,11 @@ def merge_notebook(
 ) -> Plan:
     """Merge `other` into `database` in one transaction, or with `dry_run` only say what that
     would do. Returns the plan, whose `summary()` is what was (or would be) done."""
-    theirs = Side(read_other(other, database))
+    tables, label = read_other(other, database)
+    theirs = Side(tables)
     with database.session(write=not dry_run) as session:
-        ours = Side(read_tables(session.connection()))
-        plan = plan_merge(ours, theirs, other, prefer)
+        ours = Side(read_related(session.connection(), theirs))
+        plan = plan_merge(ours, theirs, label, prefer)
         if not dry_run:
             apply_merge(session, ours, theirs, plan)
     return plan
