@@ -122,27 +122,33 @@ def _where_in(
 def read_related(conn: Connection, theirs: Side) -> Tables:
     """The rows of this database a merge of `theirs` needs, so that merging a laptop's notebook
     into a large team database reads about as much as the notebook holds: the records with their
-    uids or names, those sharing history with them, what hangs off these, the records that
-    refers to (for their uids), and the history and verdicts concerned."""
+    uids or names, what hangs off these and their history; the records sharing history with
+    theirs; the records all these refer to (for their uids); and the verdicts concerned. Each
+    row is read once."""
     tables: Tables = {name: [] for name in Base.metadata.tables}
-    shared = _where_in(conn, "history", "uid", theirs.history_by_uid)
     records: dict[str, dict[int, dict[str, Any]]] = {k: {} for k in KINDS}
 
     def load(kind: str, column: str, values: Iterable[Any]) -> None:
         known = records[kind]
-        for row in _where_in(conn, kind, column, values):
+        skip = known.keys() if column == "id" else ()
+        for row in _where_in(conn, kind, column, (v for v in values if v not in skip)):
             known.setdefault(row["id"], row)
 
     for kind in KINDS:
         load(kind, "uid", (r["uid"] for r in theirs.tables[kind]))
-        load(kind, "id", (e["entity_id"] for e in shared if e["entity"] == kind))
+    unmatched: dict[str, set[int]] = {}
+    for kind in KINDS:
+        here = {r["uid"] for r in records[kind].values()}
+        unmatched[kind] = {r["id"] for r in theirs.tables[kind] if r["uid"] not in here}
     for kind, names in NAMED.items():
-        keys = {n["key"] for n in theirs.tables[names]}
+        keys = {n["key"] for n in theirs.tables[names] if n[f"{kind}_id"] in unmatched[kind]}
         load(kind, "id", (n[f"{kind}_id"] for n in _where_in(conn, names, "key", keys)))
-    load("source", "title_key", (r["title_key"] for r in theirs.tables["source"]))
-    load("claim", "text_hash", (r["text_hash"] for r in theirs.tables["claim"]))
-    history = {e["uid"]: e for e in shared}
+    for kind, column in (("source", "title_key"), ("claim", "text_hash")):
+        wanted = (r[column] for r in theirs.tables[kind] if r["id"] in unmatched[kind])
+        load(kind, column, wanted)
+    history: dict[str, dict[str, Any]] = {}
     referred: dict[str, set[int]] = {k: set() for k in KINDS}
+    entity = _table("history").c.entity
     for kind in KINDS:
         loaded = list(records[kind])
         for column, ref in REFS.get(kind, {}).items():
@@ -151,11 +157,15 @@ def read_related(conn: Connection, theirs: Side) -> Tables:
             tables[name] = _where_in(conn, name, parent, loaded)
             for column, ref in refs.items():
                 referred[ref] |= {r[column] for r in tables[name]}
-        entity = _table("history").c.entity
         for entry in _where_in(conn, "history", "entity_id", loaded, entity == kind):
-            history.setdefault(entry["uid"], entry)
+            history[entry["uid"]] = entry
+    # Entries of theirs about records here that are not theirs any more: deleted there.
+    for entry in _where_in(conn, "history", "uid", theirs.history_by_uid.keys() - history.keys()):
+        history[entry["uid"]] = entry
+        if entry["entity"] in KINDS:
+            referred[entry["entity"]].add(entry["entity_id"])
     for kind in KINDS:
-        load(kind, "id", referred[kind] - records[kind].keys())
+        load(kind, "id", referred[kind])
         tables[kind] = [records[kind][i] for i in sorted(records[kind])]
     tables["history"] = sorted(history.values(), key=lambda e: e["id"])
     tables["verdict"] = _where_in(conn, "verdict", "uid", theirs.verdict_uids)
