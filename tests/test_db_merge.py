@@ -312,3 +312,32 @@ def test_their_links_to_a_claim_deleted_here_are_left_out(
         denial = s.get(Claim, seeded["denial"])
         assert denial is not None and denial.verdict == "false"
         assert s.scalars(select(Link)).all() == []
+
+
+def test_reading_only_the_related_rows_plans_the_same(
+    diverged: tuple[dict[str, int], Path], db_url: str
+) -> None:
+    """A small notebook merged into a large database reads only the rows it concerns; the plan
+    must be the one a whole read gives."""
+    from tracker.db import open_database
+    from tracker.services import notebook_merge as merge
+
+    seeded, laptop = diverged
+    cli = Run()
+    cli("claim", "delete", str(seeded["mandiant"]), "--force", "--yes", "--db", str(laptop))
+    database = open_database(db_url)
+    try:
+        tables, label = merge.read_other(str(laptop), database)
+        theirs = merge.Side(tables)
+        with database.session(write=False) as s:
+            whole = merge.Side(merge.read_tables(s.connection()))
+            related = merge.Side(merge.read_related(s.connection(), theirs))
+    finally:
+        database.close()
+    assert (
+        len(related.tables["claim"]) < len(whole.tables["claim"]) or len(whole.tables["claim"]) <= 4
+    )
+    for prefer in (None, "theirs"):
+        planned = [merge.plan_merge(side, theirs, label, prefer) for side in (whole, related)]
+        assert planned[0].summary() == planned[1].summary()
+        assert planned[0].summary()["notes"]  # conflicts and the deletion there are seen by both

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -117,6 +117,20 @@ def _where_in(
         query = select(table).where(table.c[column].in_(wanted[start : start + CHUNK]), *where)
         rows += [dict(r._mapping) for r in conn.execute(query)]
     return rows
+
+
+# A notebook with at least this share of this database's claims (a full copy taken on the road)
+# is merged after reading this database whole: one scan per table beats lists of ids.
+WHOLE_READ_SHARE = 0.25
+
+
+def read_ours(conn: Connection, theirs: Side) -> Tables:
+    """The rows of this database a merge of `theirs` needs (`read_related`), or all of them when
+    the notebook is about as large."""
+    claims = conn.execute(select(func.count()).select_from(_table("claim"))).scalar_one()
+    if len(theirs.tables["claim"]) >= WHOLE_READ_SHARE * claims:
+        return read_tables(conn)
+    return read_related(conn, theirs)
 
 
 def read_related(conn: Connection, theirs: Side) -> Tables:
@@ -646,7 +660,7 @@ def merge_notebook(
     tables, label = read_other(other, database)
     theirs = Side(tables)
     with database.session(write=not dry_run) as session:
-        ours = Side(read_related(session.connection(), theirs))
+        ours = Side(read_ours(session.connection(), theirs))
         plan = plan_merge(ours, theirs, label, prefer)
         if not dry_run:
             apply_merge(session, ours, theirs, plan)
