@@ -341,3 +341,33 @@ def test_reading_only_the_related_rows_plans_the_same(
         planned = [merge.plan_merge(side, theirs, label, prefer) for side in (whole, related)]
         assert planned[0].summary() == planned[1].summary()
         assert planned[0].summary()["notes"]  # conflicts and the deletion there are seen by both
+
+
+def test_merge_from_a_postgresql_url_into_an_empty_file(
+    postgres_url: str, templates: Templates, tmp_path: Path
+) -> None:
+    """OTHER as a URL: the team's PostgreSQL database copied whole into a new laptop file."""
+    from helpers import empty_postgres
+
+    empty_postgres(postgres_url)
+    seeded = templates.load("seed", record_seed, "postgresql", postgres_url)
+    laptop = str(tmp_path / "new-laptop.db")
+    cli = Run()
+    first = json.loads(cli("--db", laptop, "db", "merge", postgres_url, "--format", "json").stdout)
+    assert {r["kind"]: r["added"] for r in first["kinds"]}["claim"] == len(
+        [k for k in seeded if k in ("mandiant", "donilon", "denial")]
+    )
+    assert first["notes"] == []
+    with reopened(laptop) as s, reopened(postgres_url) as team:
+        for model in (Actor, Claim, VerdictEntry, Link):
+            assert {r.uid for r in s.scalars(select(model))} == {
+                r.uid for r in team.scalars(select(model))
+            }
+        # The team's history, and one `merged from` entry per record added.
+        history = {r.uid: r for r in s.scalars(select(HistoryEntry))}
+        team_history = {r.uid for r in team.scalars(select(HistoryEntry))}
+        assert team_history <= history.keys()
+        extra = [history[u].changes for u in history.keys() - team_history]
+        assert extra and all(c.get("via") == "merge" for c in extra)
+    again = json.loads(cli("--db", laptop, "db", "merge", postgres_url, "--format", "json").stdout)
+    assert all(r["added"] == r["updated"] == 0 for r in again["kinds"])
