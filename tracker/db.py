@@ -244,10 +244,15 @@ _READONLY_PARAMS = {"ro": "mode=ro", "immutable": "mode=ro&immutable=1"}
 _READONLY_MARKERS = ("readonly database", "read-only", "read only")
 
 
+def driver_message(exc: DBAPIError) -> str:
+    """The driver's own first line of an error: no SQL, no parameters, no password."""
+    message = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    return redact(message)
+
+
 def translate(exc: DBAPIError, url: URL | None = None, *, write: bool = True) -> TrackerError:
     """Turn a driver error into one of ours, with no password and no SQL in the message."""
-    message = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
-    message = redact(message)
+    message = driver_message(exc)
     where = f" ({describe(url)})" if url is not None else ""
     if any(m in message for m in ("database is locked", "could not obtain lock", "lock timeout")):
         return DatabaseLocked(

@@ -1,5 +1,6 @@
 """tracker db ...: where the database is, its schema, its health, and backups."""
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -9,9 +10,11 @@ from tracker.cli.common import (
     Format,
     FormatOption,
     emit_record,
+    emit_rows,
     group,
     guard_output,
     open_db,
+    print_table,
     progress,
     say,
 )
@@ -124,3 +127,72 @@ def backup(
     finally:
         database.close()
     say(f"backed up to {path}")
+
+
+class Prefer(StrEnum):
+    ours = "ours"
+    theirs = "theirs"
+
+
+@app.command("merge")
+def merge(
+    other: Annotated[
+        str,
+        typer.Argument(
+            metavar="OTHER",
+            help="The notebook to bring in: a database file, a URL, or an `export all` folder.",
+        ),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")
+    ] = False,
+    prefer: Annotated[
+        Prefer | None,
+        typer.Option(help="Settle records changed on both sides: keep ours or take theirs."),
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Bring another notebook (a laptop's copy, a colleague's database) into this one, by uid.
+
+    Records new there are added (new ids here, same uids); records changed on one side only take
+    that side's state (a history entry says `merged from OTHER`); records changed on both sides
+    are conflicts, listed and left alone unless --prefer. Verdicts and history from both sides
+    are kept. A record already here under the same name (an actor's, a source's title and URL)
+    is that record. Deletions on either side are listed, not carried over. All or nothing;
+    merging twice changes nothing. OTHER is only read.
+
+    Example: tracker db merge ~/laptop-tracker.db --dry-run
+    """
+    from tracker.services.notebook_merge import merge_notebook
+
+    database = open_db(write=not dry_run)
+    try:
+        plan = merge_notebook(
+            database, other, prefer=prefer.value if prefer else None, dry_run=dry_run
+        )
+    finally:
+        database.close()
+    summary = plan.summary()
+    columns = ["kind", "added", "updated", "conflicts", "unchanged"]
+    if fmt is Format.csv:
+        emit_rows(summary["kinds"], columns, fmt)
+        return
+    if fmt is not Format.table:
+        emit_record(summary | {"dry_run": dry_run}, fmt)
+        return
+    title = f"{'would merge' if dry_run else 'merged'} {plan.other} (updated: from theirs)"
+    print_table(summary["kinds"], columns, title)
+    if plan.history_skipped:
+        typer.echo(
+            f"{plan.history_skipped} history entries of records made and deleted there were "
+            "left out: nothing here is what they are about"
+        )
+    if plan.history_held:
+        typer.echo(
+            f"{plan.history_held} history entries of conflicting records stay there until "
+            "the conflict is settled (--prefer, or edits that make both sides agree)"
+        )
+    for note in summary["notes"]:
+        typer.echo(note)
+    if dry_run:
+        typer.echo("nothing was changed (--dry-run)")

@@ -21,7 +21,7 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from tracker.db import HEAD_REVISION, Database, stored_revision, translate
+from tracker.db import HEAD_REVISION, Database, driver_message, stored_revision, translate
 from tracker.errors import Conflict, InvalidInput, StorageError
 from tracker.models import Base, Claim, UTCDateTime
 
@@ -300,6 +300,42 @@ def _rows(table: Table, path: Path) -> Iterator[dict[str, Any]]:
             yield record
 
 
+def open_dump(folder: Path) -> dict[str, Any]:
+    """Check a dump folder before any row is read: its manifest (format, version, schema
+    revision, counts) and that it holds exactly the table files of this schema. Returns the
+    manifest, for `dump_rows`."""
+    manifest = _read_manifest(folder)
+    names = {t.name for t in _tables()}
+    if unlisted := sorted(p.name for p in folder.glob("*.jsonl") if p.stem not in names):
+        raise InvalidInput(
+            f"{str(folder)!r} holds {', '.join(unlisted)}, which is no table of this schema"
+        )
+    for table in _tables():
+        if not (folder / f"{table.name}.jsonl").is_file():
+            raise InvalidInput(f"{str(folder)!r} lacks {table.name}.jsonl")
+    return manifest
+
+
+def dump_rows(folder: Path, manifest: dict[str, Any], table: Table) -> Iterator[dict[str, Any]]:
+    """The rows of one table of a dump opened with `open_dump`, each held to every rule of its
+    table; once they are all read, their number must be the manifest's."""
+    path = folder / f"{table.name}.jsonl"
+    n = 0
+    for record in _rows(table, path):
+        n += 1
+        yield record
+    expected = manifest["tables"][table.name]
+    if expected != n:
+        raise InvalidInput(f"{path} holds {n} rows; the manifest says {expected}")
+
+
+def read_dump(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    """A whole dump in memory, table name -> rows, every rule applied (as `import all`)."""
+    folder = folder.expanduser()
+    manifest = open_dump(folder)
+    return {t.name: list(dump_rows(folder, manifest, t)) for t in _tables()}
+
+
 def import_all(
     conn: Connection, folder: Path, progress: Callable[[int], None] | None = None
 ) -> dict[str, int]:
@@ -310,15 +346,7 @@ def import_all(
     format does not have (a column, a table file) is refused, not dropped.
     """
     folder = folder.expanduser()
-    manifest = _read_manifest(folder)
-    names = {t.name for t in _tables()}
-    if unlisted := sorted(p.name for p in folder.glob("*.jsonl") if p.stem not in names):
-        raise InvalidInput(
-            f"{str(folder)!r} holds {', '.join(unlisted)}, which is no table of this schema"
-        )
-    for table in _tables():
-        if not (folder / f"{table.name}.jsonl").is_file():
-            raise InvalidInput(f"{str(folder)!r} lacks {table.name}.jsonl")
+    manifest = open_dump(folder)
     for table in _tables():
         if conn.execute(select(table).limit(1)).first() is not None:
             raise Conflict(
@@ -329,7 +357,7 @@ def import_all(
         path = folder / f"{table.name}.jsonl"
         batch: list[dict[str, Any]] = []
         n = 0
-        for record in _rows(table, path):
+        for record in dump_rows(folder, manifest, table):
             batch.append(record)
             if len(batch) >= BATCH:
                 _insert(conn, table, path, n, batch)
@@ -340,9 +368,6 @@ def import_all(
         if batch:
             _insert(conn, table, path, n, batch)
             n += len(batch)
-        expected = manifest["tables"][table.name]
-        if expected != n:
-            raise InvalidInput(f"{path} holds {n} rows; the manifest says {expected}")
         counts[table.name] = n
     _restore_counters(conn, manifest["next_ids"])
     return counts
@@ -354,7 +379,7 @@ def _insert(conn: Connection, table: Table, path: Path, before: int, rows: list[
     try:
         conn.execute(insert(table), rows)
     except DBAPIError as exc:
-        message = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        message = driver_message(exc)
         raise InvalidInput(
             f"{path}, lines {before + 1}-{before + len(rows)}: the database refuses a row: "
             f"{message}"

@@ -12,7 +12,8 @@ so the format has one definition. An entry's `changes` is a JSON object:
 
 `describe` also reads what older databases hold: `[old, new]` pairs, `<field>_added` /
 `<field>_removed` lists, `{"via": "import", "file": ...}` from bulk imports and the
-`merged` / `merged-into` entries of actor merges; anything else reads as `key: value`.
+`merged` / `merged-into` entries of actor merges; `db merge` marks the entries it writes with
+`{"via": "merge", "from": OTHER}`; anything else reads as `key: value`.
 """
 
 import getpass
@@ -21,6 +22,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from tracker.models import HistoryEntry
@@ -111,6 +114,13 @@ def record(
     )
 
 
+def copy_entries(conn: Connection, entries: list[dict[str, Any]]) -> None:
+    """Add entries written elsewhere (another notebook's, by `db merge`) as they are: their
+    uid, author and time kept, `entity_id` already this database's."""
+    if entries:
+        conn.execute(insert(HistoryEntry), entries)
+
+
 # --- reading ----------------------------------------------------------------------------------
 
 # The field a snapshot is known by: a claim's text, an actor's name, a source's title.
@@ -134,6 +144,11 @@ def describe(action: str, changes: Mapping[str, Any] | None) -> str:
     if changes.get("via") == "import":
         rest = {k: v for k, v in changes.items() if k not in ("via", "file")}
         return _join([f"imported from {_word(changes.get('file'))}", *_generic(rest)])
+    if changes.get("via") == "merge":  # tracker.services.notebook_merge took another's state
+        rest = {k: v for k, v in changes.items() if k not in ("via", "from")}
+        return _join(
+            [f"merged from {_word(changes.get('from'))}", *_fields(rest, legacy_pairs=False)]
+        )
     if action in ("created", "deleted"):
         return _snapshot(changes)
     if action in ("linked", "unlinked") and {"from", "relation", "to"} <= changes.keys():
