@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 import typer
 from typer.core import TyperGroup, TyperOption
 
-from tracker.errors import StorageError
+from tracker.errors import StorageError, UsageError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -184,19 +184,41 @@ def output_stream(output: str, *, inputs: Iterable[str] = ()) -> Iterator[TextIO
         yield sys.stdout
         sys.stdout.flush()
         return
+    with _written(output, inputs) as target, open(target, "w", encoding="utf-8", newline="") as out:
+        yield out
+
+
+def output_bytes(output: str, data: bytes, *, inputs: Iterable[str] = ()) -> None:
+    """`data` (a picture) to stdout for `-`, else to the file as output_stream writes one;
+    never to a terminal, where it would show as garbage."""
+    if output == "-":
+        if sys.stdout is None or closed_streams.get("stdout"):
+            raise StorageError("cannot write to standard output: it is closed")
+        if sys.stdout.isatty():
+            raise UsageError("binary output is not for a terminal: give -o FILE or pipe it")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    with _written(output, inputs) as target, open(target, "wb") as out:
+        out.write(data)
+
+
+@contextmanager
+def _written(output: str, inputs: Iterable[str]) -> Iterator[Path]:
+    """The path to write for `output`: a file beside it, renamed into place once the block
+    ends well (a device or pipe is written directly)."""
     guard_output(output, inputs=inputs)
     target = Path(output).expanduser()
     if not target.parent.is_dir():
         raise StorageError(f"cannot write {output!r}: folder {str(target.parent)!r} does not exist")
     try:
         if target.exists() and not target.is_file():
-            with open(target, "w", encoding="utf-8", newline="") as out:
-                yield out
+            yield target
             return
         partial = target.with_name(f".{target.name}.partial")
         try:
-            with open(partial, "w", encoding="utf-8", newline="") as out:
-                yield out
+            yield partial
             partial.replace(target)
         finally:
             partial.unlink(missing_ok=True)
