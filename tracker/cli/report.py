@@ -1,5 +1,7 @@
 """tracker report ...: summaries for people; --format json for programs."""
 
+from contextlib import redirect_stdout
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -11,10 +13,13 @@ from tracker.cli.common import (
     emit_rows,
     group,
     heading,
+    output_bytes,
+    output_stream,
     print_table,
     session,
 )
 from tracker.cli.complete import actor_names, source_titles
+from tracker.cli.graph import OutputOption
 
 app = group("Summaries: overall, per actor, per source, disputes.")
 
@@ -327,6 +332,15 @@ def contested(fmt: FormatOption = Format.table) -> None:
         typer.echo("")
 
 
+class TimelineFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    jsonl = "jsonl"
+    svg = "svg"
+    png = "png"
+
+
 @app.command("timeline")
 def timeline(
     incident: Annotated[
@@ -343,15 +357,41 @@ def timeline(
     tag: Annotated[
         list[str] | None, typer.Option(metavar="TAG", help="Only claims with this tag.")
     ] = None,
-    fmt: FormatOption = Format.table,
+    fmt: Annotated[
+        TimelineFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="table for people; csv, json or jsonl for programs; svg or png for a picture "
+            "(claims, appearances, denials and verdicts on a date axis).",
+        ),
+    ] = TimelineFormat.table,
+    output: OutputOption = "-",
 ) -> None:
     """Every claim, appearance and verdict in date order, partial dates where they belong:
     how an attribution spread and when it was denied.
 
     Example: tracker report timeline --incident "APT1 intrusions"
     """
+    from tracker.services.attribution import stance_marks
     from tracker.services.attribution import timeline as build
 
     with session(write=False) as s:
         events = build(s, incident=incident, about=about or [], tags=tag or [])
-    emit_rows(events, ["date", "event", "claim_id", "who", "what"], fmt)
+        marks = stance_marks(s, {e["claim_id"] for e in events})
+    if fmt in (TimelineFormat.svg, TimelineFormat.png):
+        from tracker.render.svg import svg_to_png
+        from tracker.render.timeline_svg import render_timeline_svg
+
+        focus = [incident, *(about or []), *(f"tag {t}" for t in tag or [])]
+        title = "Timeline" + (f": {', '.join(f for f in focus if f)}" if any(focus) else "")
+        svg = render_timeline_svg(events, marks, title)
+        if fmt is TimelineFormat.png:
+            output_bytes(output, svg_to_png(svg))
+            return
+        with output_stream(output) as out:
+            out.write(svg)
+        return
+    with output_stream(output) as out, redirect_stdout(out):
+        emit_rows(events, ["date", "event", "claim_id", "who", "what"], Format(fmt.value))

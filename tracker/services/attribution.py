@@ -130,6 +130,19 @@ def stance_kinds(session: Session, claim_ids: Iterable[int]) -> list[tuple[int, 
     ]
 
 
+def stance_marks(session: Session, claim_ids: Iterable[int]) -> dict[int, str]:
+    """Each claim's strongest stance kind, to mark it by in pictures: a denial, a claim of
+    responsibility, blame or clearing (in that order); claims with none are left out."""
+    order = ("denial", "responsibility", "blames", "clears")
+    found: dict[int, str] = {}
+    for claim, _actor, kind in stance_kinds(session, claim_ids):
+        if kind in order and order.index(kind) < order.index(found.get(claim, "clears")):
+            found[claim] = kind
+        elif kind == "clears":
+            found.setdefault(claim, kind)
+    return found
+
+
 @dataclass(frozen=True)
 class _Stance:
     claim_id: int
