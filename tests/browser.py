@@ -8,6 +8,7 @@ browser is started per test process and each render opens a fresh tab.
 
 import atexit
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -114,10 +115,8 @@ class _Browser:
                 self.send("Page.handleJavaScriptDialog", {"accept": False}, session)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError, RuntimeError, TimeoutError):
             self.send("Browser.close")
-        except (OSError, RuntimeError, TimeoutError):
-            pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:

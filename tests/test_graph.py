@@ -44,9 +44,30 @@ def build_story(cli: Run) -> dict[str, int]:
     return ids
 
 
+def build_hostile(cli: Run) -> dict[str, int]:
+    """The story, and claims whose text tries to break out of every format."""
+    ids = build_story(cli)
+    cli("actor", "add", '<b>Evil</b> & "co"', "--kind", "group")
+    hostile = [
+        int(cli("claim", "add", text, "--by", '<b>Evil</b> & "co"', "--about", "Mandiant").stdout)
+        for text in HOSTILE
+    ]
+    cli("claim", "link", str(hostile[0]), "disputes", str(hostile[1]))
+    return ids
+
+
 @pytest.fixture
 def story(cli: Run, templates: Any, backend: str, db_url: str) -> dict[str, int]:
     return dict(templates.load("graph-story", build_story, backend, db_url))
+
+
+@pytest.fixture
+def hostile(cli: Run, templates: Any, backend: str, db_url: str) -> dict[str, int]:
+    return dict(templates.load("graph-hostile", build_hostile, backend, db_url))
+
+
+# Drawing does not depend on the backend once the graph is read: these run on SQLite alone.
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"])
 
 
 def layout(dot_text: str) -> dict[str, Any]:
@@ -121,9 +142,13 @@ def test_depth_bounds_the_walk_and_the_cap_says_what_was_left_out(
     by_tag = labels(layout(cli("graph", "--tag", "cyber-espionage", "--depth", "0").stdout))
     assert {k for k in by_tag if k[0] == "c"} == {f"c{story['mandiant']}"}
     by_incident = labels(layout(cli("graph", "--incident", "APT1 intrusions").stdout))
-    assert {k for k in by_incident if k[0] == "c"} == {f"c{story['mandiant']}", f"c{story['denial']}"}
+    assert {k for k in by_incident if k[0] == "c"} == {
+        f"c{story['mandiant']}",
+        f"c{story['denial']}",
+    }
 
 
+@sqlite_only
 def test_one_focus_at_most_and_unknown_focus(cli: Run, story: dict[str, int]) -> None:
     both = cli("graph", "--claim", "1", "--tag", "x", ok=False)
     assert both.exit_code == 2
@@ -133,18 +158,8 @@ def test_one_focus_at_most_and_unknown_focus(cli: Run, story: dict[str, int]) ->
     assert missing.stderr.count("\n") == 1
 
 
-def _hostile(cli: Run) -> list[int]:
-    cli("actor", "add", "<b>Evil</b> & \"co\"", "--kind", "group")
-    ids = [
-        int(cli("claim", "add", text, "--by", '<b>Evil</b> & "co"', "--about", "Mandiant").stdout)
-        for text in HOSTILE
-    ]
-    cli("claim", "link", str(ids[0]), "disputes", str(ids[1]))
-    return ids
-
-
-def test_mermaid_is_escaped(cli: Run, story: dict[str, int]) -> None:
-    _hostile(cli)
+@sqlite_only
+def test_mermaid_is_escaped(cli: Run, hostile: dict[str, int]) -> None:
     text = cli("graph", "--format", "mermaid").stdout
     lines = text.splitlines()
     assert lines[0] == "flowchart LR"
@@ -163,8 +178,8 @@ def test_mermaid_is_escaped(cli: Run, story: dict[str, int]) -> None:
 
 
 @needs_dot
-def test_hostile_text_stays_text_in_dot_and_svg(cli: Run, story: dict[str, int]) -> None:
-    _hostile(cli)
+@sqlite_only
+def test_hostile_text_stays_text_in_dot_and_svg(cli: Run, hostile: dict[str, int]) -> None:
     drawn = layout(cli("graph").stdout)
     shown = " ".join(labels(drawn).values()).replace("\\n", " ")
     assert "<script>alert(1)</script>" in shown
@@ -212,6 +227,7 @@ def test_clean_svg_removes_what_could_run_or_load() -> None:
 
 
 @needs_dot
+@sqlite_only
 def test_png_and_file_output(cli: Run, story: dict[str, int], tmp_path: Path) -> None:
     target = tmp_path / "graph.png"
     cli("graph", "--format", "png", "-o", str(target))
@@ -221,6 +237,7 @@ def test_png_and_file_output(cli: Run, story: dict[str, int], tmp_path: Path) ->
     ElementTree.fromstring(svg.read_text(encoding="utf-8"), forbid_dtd=True)
 
 
+@sqlite_only
 def test_without_graphviz_svg_and_png_fail_in_one_line(
     cli: Run, story: dict[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -238,8 +255,7 @@ def test_without_graphviz_svg_and_png_fail_in_one_line(
     png = cli("report", "timeline", "--format", "png", "-o", str(tmp_path / "t.png"), ok=False)
     assert png.exit_code == 69
     assert png.stderr == (
-        "Error: --format png needs the 'rsvg-convert' program: install the 'librsvg2-bin' "
-        "package\n"
+        "Error: --format png needs the 'rsvg-convert' program: install the 'librsvg2-bin' package\n"
     )
 
 
@@ -256,7 +272,9 @@ def test_timeline_svg_draws_partial_dates_as_spans(cli: Run, story: dict[str, in
             marks[title.text or ""] = shape[0]
     day = marks[f"2013-02-19 claim: Mandiant {MANDIANT_CLAIM}"]
     month = marks[f"2013-03 claim: China {CHINA_DENIAL}"]
-    whole_year = marks[f"2013 claim: China {year.stdout.strip() and 'Something happened that year'}"]
+    whole_year = marks[
+        f"2013 claim: China {year.stdout.strip() and 'Something happened that year'}"
+    ]
     assert day.tag == f"{SVG}circle"
     assert month.tag == f"{SVG}rect" and whole_year.tag == f"{SVG}rect"
     assert 10 < float(whole_year.get("width")) / float(month.get("width")) < 13
@@ -266,6 +284,7 @@ def test_timeline_svg_draws_partial_dates_as_spans(cli: Run, story: dict[str, in
 
 
 @needs_rsvg
+@sqlite_only
 def test_timeline_png(cli: Run, story: dict[str, int], tmp_path: Path) -> None:
     target = tmp_path / "timeline.png"
     cli("report", "timeline", "--incident", "APT1 intrusions", "-f", "png", "-o", str(target))
@@ -273,10 +292,10 @@ def test_timeline_png(cli: Run, story: dict[str, int], tmp_path: Path) -> None:
 
 
 @needs_dot
+@sqlite_only
 def test_the_browser_shows_the_pictures_and_runs_nothing(
-    cli: Run, story: dict[str, int], tmp_path: Path
+    cli: Run, hostile: dict[str, int], tmp_path: Path
 ) -> None:
-    _hostile(cli)
     graph, timeline = tmp_path / "graph.svg", tmp_path / "timeline.svg"
     cli("graph", "--format", "svg", "-o", str(graph))
     cli("report", "timeline", "--format", "svg", "-o", str(timeline))
