@@ -261,6 +261,8 @@ def test_without_graphviz_svg_and_png_fail_in_one_line(
 
 def test_timeline_svg_draws_partial_dates_as_spans(cli: Run, story: dict[str, int]) -> None:
     year = cli("claim", "add", "Something happened that year", "--by", "China", "--date", "2013")
+    # A verdict recorded today: the empty years between are cut from the axis, and marked.
+    cli("claim", "rate", str(story["mandiant"]), "false")
     svg = cli("report", "timeline", "--format", "svg").stdout
     root = ElementTree.fromstring(svg, forbid_dtd=True)
     _assert_inert(root)
@@ -281,6 +283,9 @@ def test_timeline_svg_draws_partial_dates_as_spans(cli: Run, story: dict[str, in
     assert month.get("stroke-dasharray")  # China's claim is a denial: dashed
     assert month.get("stroke") != day.get("stroke")  # and coloured apart from the blame
     assert "Timeline" in "".join(root.itertext())
+    assert "//" in [t.text for t in root.iter(f"{SVG}text")]
+    assert float(month.get("width")) > 30  # the month stays visible beside 2026
+    assert any(title.startswith("20") and " verdict: " in title for title in marks)
 
 
 @needs_rsvg

@@ -3,7 +3,8 @@ on a date axis. A partial date is drawn as the span it names (`2013-03`: the mon
 `2013`: the year); undated events stand in a column of their own. Drawn here, not by a
 program: a date axis needs no layout engine."""
 
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -49,7 +50,7 @@ def _ticks(first: date, last: date) -> list[tuple[date, str]]:
             for y in range(first.year, last.year + 1, step)
             if date(y, 1, 1) >= first
         ]
-    if days > 90:
+    if days > 60:
         months = (last.year - first.year) * 12 + last.month - first.month
         step = max(1, months // 10 + 1)
         out = []
@@ -65,6 +66,57 @@ def _ticks(first: date, last: date) -> list[tuple[date, str]]:
         (first + timedelta(days=d), (first + timedelta(days=d)).isoformat())
         for d in range(0, days + 1, step)
     ]
+
+
+class Axis:
+    """Where each day goes across [left, right]: periods with events side by side, each as wide
+    as its share of the time (at least MIN_PART), and long empty stretches between them left
+    out (a verdict recorded in 2026 on a claim of 2013 would squash everything else)."""
+
+    MIN_PART = 120.0
+    BREAK = 30.0  # the width of a left-out stretch
+
+    def __init__(self, periods: list[tuple[date, date]], left: float, right: float) -> None:
+        spans = sorted(periods) or [(date.today(), date.today() + timedelta(days=1))]
+        whole = max(b for _, b in spans) - spans[0][0]
+        gap = max(timedelta(days=366), whole / 5)  # an empty stretch longer than this is cut
+        parts: list[list[date]] = []
+        for start, end in spans:
+            if parts and start - parts[-1][1] <= gap:
+                parts[-1][1] = max(parts[-1][1], end)
+            else:
+                parts.append([start, end])
+        for part in parts:
+            pad = max(timedelta(days=15), (part[1] - part[0]) / 25)
+            part[0], part[1] = part[0] - pad, part[1] + pad
+        room = right - left - self.BREAK * (len(parts) - 1)
+        days = [max(1, (b - a).days) for a, b in parts]
+        widths = [max(self.MIN_PART, room * d / sum(days)) for d in days]
+        widths = [w * room / sum(widths) for w in widths]
+        self.parts: list[tuple[date, date, float, float]] = []
+        position = left
+        for (a, b), width in zip(parts, widths, strict=True):
+            self.parts.append((a, b, position, width))
+            position += width + self.BREAK
+
+    def x(self, day: date) -> float:
+        for a, b, position, width in self.parts:
+            if day <= b:
+                return position + max(0, (day - a).days) * width / max(1, (b - a).days)
+        a, b, position, width = self.parts[-1]
+        return position + width
+
+    def ticks(self) -> list[tuple[date, str]]:
+        out = []
+        for number, (a, b, position, width) in enumerate(self.parts):
+            found = _ticks(a, b)
+            step = max(1, math.ceil(len(found) * 80 / width))  # labels at least ~80 px apart
+            # Clear of the break mark before the part.
+            out += [t for t in found[::step] if number == 0 or self.x(t[0]) - position > 40]
+        return out
+
+    def breaks(self) -> list[float]:
+        return [position - self.BREAK / 2 for _a, _b, position, _w in self.parts[1:]]
 
 
 def _text(x: float, y: float, value: str, **attrs: Any) -> str:
@@ -88,16 +140,8 @@ def render_timeline_svg(
     left_out = max(0, len(rows) - MAX_ROWS)
     claims = list(rows)[:MAX_ROWS]
     dated = [period(e["date"]) for c in claims for e in rows[c] if e["date"]]
-    first = min((a for a, _ in dated), default=date.today())
-    last = max((b for _, b in dated), default=first + timedelta(days=1))
-    pad = max(timedelta(days=15), (last - first) / 25)
-    first, last = first - pad, last + pad
-    x0, x1 = LABEL + 10, WIDTH - UNDATED - 10
-    scale = (x1 - x0) / max(1, (last - first).days)
-
-    def x(day: date) -> float:
-        return x0 + (day - first).days * scale
-
+    axis = Axis(dated, LABEL + 10, WIDTH - UNDATED - 10)
+    x = axis.x
     height = TOP + ROW * max(1, len(claims)) + 70
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
@@ -109,12 +153,19 @@ def render_timeline_svg(
         note = f"{left_out} more claim(s) not drawn: narrow with --incident, --about or --tag"
         out.append(_text(WIDTH / 2, 36, note, text_anchor="middle", fill="#a04000"))
     bottom = TOP + ROW * max(1, len(claims))
-    for day, label in _ticks(first, last):
+    for day, label in axis.ticks():
         out.append(
             f'<line x1="{x(day):.1f}" y1="{TOP - 6}" x2="{x(day):.1f}" y2="{bottom}" '
             'stroke="#e5e5e5"/>'
         )
         out.append(_text(x(day), bottom + 14, label, text_anchor="middle", fill="#444444"))
+    for middle in axis.breaks():
+        # Years with nothing in them are left out of the axis, and marked so.
+        out.append(_text(middle, bottom + 14, "//", text_anchor="middle", fill="#a04000"))
+        out.append(
+            f'<line x1="{middle:.1f}" y1="{TOP - 6}" x2="{middle:.1f}" y2="{bottom}" '
+            'stroke="#a04000" stroke-dasharray="2 4"/>'
+        )
     out.append(_text(WIDTH - UNDATED / 2, TOP - 10, "undated", text_anchor="middle", fill="#777"))
     for number, claim in enumerate(claims):
         y = TOP + ROW * number + ROW / 2
@@ -125,7 +176,11 @@ def render_timeline_svg(
 
 
 def _row(
-    claim: int, events: list[Mapping[str, Any]], mark: str | None, y: float, x: Any
+    claim: int,
+    events: list[Mapping[str, Any]],
+    mark: str | None,
+    y: float,
+    x: Callable[[date], float],
 ) -> list[str]:
     color, line = CLAIM_STYLE.get(mark or "", PLAIN_CLAIM)
     stated = next((e for e in events if e["event"] == "claim"), None)
