@@ -105,6 +105,7 @@ def test_dot_draws_blame_denial_and_disputes_apart(cli: Run, story: dict[str, in
     assert found[("a1", mandiant)]["label"] == "said"
     assert found[("s2", "s1")]["label"] == "rests on"  # the article rests on the report
     assert found[(mandiant, "i1")]["label"] == "concerns"
+    assert found[("a3", "a2")]["label"] == "part of"  # the unit is part of China
     names = labels(drawn)
     assert names[mandiant].startswith("A unit of China's People's")
     assert "APT1 intrusions" in names["i1"]

@@ -32,6 +32,7 @@ EDGES = {
     "appears-in": EdgeStyle("appears in", "#999999", "solid"),
     "rests-on": EdgeStyle("rests on", "#999999", "solid", 1.5),
     "concerns": EdgeStyle("concerns", "#888888", "dashed"),
+    "part-of": EdgeStyle("part of", "#1a5276", "solid", 1.5),
 }
 
 # kind -> (Graphviz shape, fill colour)

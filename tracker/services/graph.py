@@ -26,7 +26,7 @@ from tracker.models import (
     Source,
     SourceCitation,
 )
-from tracker.services import evidence
+from tracker.services import evidence, tree
 from tracker.services.actors import resolve_actor
 from tracker.services.attribution import stance_kinds
 from tracker.services.claim_report import ClaimFilter
@@ -41,6 +41,7 @@ ABOUT = "about"
 APPEARS_IN = "appears-in"
 RESTS_ON = "rests-on"
 CONCERNS = "concerns"
+PART_OF = "part-of"
 
 
 @dataclass(frozen=True)
@@ -279,7 +280,7 @@ def _assemble(
         nodes.append(Node("source", s, title, detail, _http(url)))
     return Graph(
         nodes=nodes,
-        edges=_edges(rows, set(kept), keys),
+        edges=_edges(rows, set(kept), keys) + _parts(session, set(actors)),
         clusters=_clusters(rows.cites, keys),
     )
 
@@ -307,6 +308,19 @@ def _edges(rows: _Rows, kept: set[int], keys: set[str]) -> list[Edge]:
         for a in sorted(sources)
         for b in sorted(rows.cites[a] & sources)
     ]
+    return edges
+
+
+def _parts(session: Session, actors: set[int]) -> list[Edge]:
+    """An actor drawn `part-of` the nearest drawn actors it is part of (PLA Unit 61398 -> China
+    when the PLA between them is not drawn)."""
+    up = tree.wholes(session.connection(), actors)
+    edges = []
+    for actor in sorted(actors):
+        wholes = (up[actor] & actors) - {actor}
+        # A whole of a drawn whole is reached through it: no second arrow.
+        nearest = {w for w in wholes if not any(w in up[o] for o in wholes - {w})}
+        edges += [Edge(f"a{actor}", f"a{w}", PART_OF) for w in sorted(nearest)]
     return edges
 
 
