@@ -138,6 +138,15 @@ def test_depth_bounds_the_walk_and_the_cap_says_what_was_left_out(
     drawn = layout(capped.stdout)
     assert 0 < len(labels(drawn)) <= 6
     assert "left out" in drawn["label"]  # the picture says it too
+    focused = cli("graph", "--claim", mandiant, "--max-nodes", "7")
+    assert focused.stderr == (
+        "graph: 1 claim(s) left out to keep the picture under 7 nodes: draw less with a "
+        "smaller --depth, or raise --max-nodes\n"
+    )
+    assert {k for k in labels(layout(focused.stdout)) if k[0] == "c"} == {f"c{mandiant}"}
+    too_many = cli("graph", "--max-nodes", "5001", ok=False)
+    assert too_many.exit_code == 2
+    assert too_many.stderr == "Error: --max-nodes must be between 1 and 5000\n"
     by_actor = labels(layout(cli("graph", "--actor", "Tom Donilon").stdout))
     assert {k for k in by_actor if k[0] == "c"} == {f"c{story['donilon']}"}
     by_tag = labels(layout(cli("graph", "--tag", "cyber-espionage", "--depth", "0").stdout))

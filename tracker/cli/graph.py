@@ -11,8 +11,12 @@ from tracker.cli.complete import actor_names
 if TYPE_CHECKING:
     from tracker.services.graph import Graph
 
-DEFAULT_DEPTH = 2  # as services.graph (not imported here: `--help` stays fast)
+# As services.graph (not imported here: `--help` stays fast).
+DEFAULT_DEPTH = 2
 MAX_NODES = 300
+# Past this Graphviz takes minutes and nobody can read the picture; it also keeps the graph's
+# `IN (...)` lists well inside PostgreSQL's 65,535 parameters.
+MOST_NODES = 5000
 
 
 class PictureFormat(StrEnum):
@@ -61,7 +65,8 @@ def graph(
         typer.Option(
             "--max-nodes",
             metavar="N",
-            help="Draw at most N nodes; the claims farthest from the focus are left out first.",
+            help=f"Draw at most N nodes (up to {MOST_NODES}); the claims farthest from the "
+            "focus are left out first.",
         ),
     ] = MAX_NODES,
     fmt: Annotated[
@@ -87,8 +92,8 @@ def graph(
     focus = [f for f in (claim, actor, incident, tag) if f is not None]
     if len(focus) > 1:
         raise UsageError("give one focus: --claim, --actor, --incident or --tag")
-    if max_nodes < 1:
-        raise UsageError("--max-nodes must be at least 1")
+    if not 1 <= max_nodes <= MOST_NODES:
+        raise UsageError(f"--max-nodes must be between 1 and {MOST_NODES}")
     with session(write=False) as s:
         drawn = build_graph(
             s,

@@ -112,9 +112,10 @@ def _focus_claims(
     return select(Claim.id), "all claims"
 
 
-def _walk(session: Session, start: list[int], depth: int, enough: int) -> list[int]:
-    """Claims in the order they are reached: the focus, then each step along links. Stops
-    early once `enough` claims are known (the cap could not draw more)."""
+def _walk(session: Session, start: list[int], depth: int, enough: int) -> tuple[list[int], int]:
+    """Claims in the order they are reached: the focus, then each step along links; at most
+    `enough` of them (the cap could not draw more), and how many more were reached (a lower
+    bound: the walk stops there)."""
     order = list(start)
     seen = set(order)
     frontier = set(order)
@@ -129,7 +130,7 @@ def _walk(session: Session, start: list[int], depth: int, enough: int) -> list[i
         order += reached
         seen.update(reached)
         frontier = set(reached)
-    return order
+    return order[:enough], max(0, len(order) - enough)
 
 
 def build_graph(
@@ -148,15 +149,15 @@ def build_graph(
     focused = claim is not None or actor is not None or incident is not None or tag is not None
     total_focus = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     start = list(session.scalars(query.order_by(query.selected_columns[0]).limit(max_nodes)))
-    walked = _walk(session, start, depth if focused else 0, max_nodes)
+    walked, beyond = _walk(session, start, depth if focused else 0, max_nodes)
     graph = _draw(session, walked, set(start), max_nodes, focused)
     graph.title = title
-    graph.left_out += total_focus - len(start)
+    graph.left_out += total_focus - len(start) + beyond
     if graph.left_out:
         narrow = "a smaller --depth" if focused else "a focus (--claim, --actor, --incident, --tag)"
         graph.note = (
-            f"{graph.left_out} claim(s) left out to keep the picture under {max_nodes} nodes: "
-            f"draw less with {narrow}, or raise --max-nodes"
+            f"{'at least ' if beyond else ''}{graph.left_out} claim(s) left out to keep the "
+            f"picture under {max_nodes} nodes: draw less with {narrow}, or raise --max-nodes"
         )
     return graph
 
