@@ -257,7 +257,7 @@ def test_without_graphviz_svg_and_png_fail_in_one_line(
         failed = cli("graph", "--format", fmt, "-o", str(target), ok=False)
         assert failed.exit_code == 69
         assert failed.stderr == (
-            f"Error: --format {fmt} needs the 'dot' program: install the 'graphviz' package\n"
+            f"Error: --format {fmt} needs Graphviz's dot program: install the 'graphviz' package\n"
         )
         assert not target.exists() and list(tmp_path.glob(".graph*")) == []
     assert cli("graph", "--format", "dot").stdout.startswith("digraph tracker {")
@@ -265,7 +265,7 @@ def test_without_graphviz_svg_and_png_fail_in_one_line(
     png = cli("report", "timeline", "--format", "png", "-o", str(tmp_path / "t.png"), ok=False)
     assert png.exit_code == 69
     assert png.stderr == (
-        "Error: --format png needs the 'rsvg-convert' program: install the 'librsvg2-bin' package\n"
+        "Error: --format png needs librsvg's rsvg-convert program: install the 'librsvg2-bin' package\n"
     )
 
 

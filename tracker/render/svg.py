@@ -25,15 +25,13 @@ _HREFS = {"href", f"{{{XLINK_NS}}}href"}
 
 
 def run_program(
-    program: str, args: list[str], data: bytes, *, needed_for: str, package: str
+    program: str, args: list[str], data: bytes, *, needed_for: str, package: str, named: str
 ) -> bytes:
     """`program args` with `data` on stdin; its stdout. A missing program is ToolMissing
-    (exit 69) naming the Debian package to install."""
+    (exit 69) naming it as people know it (`named`) and the Debian package to install."""
     path = shutil.which(program)
     if path is None:
-        raise ToolMissing(
-            f"{needed_for} needs the {program!r} program: install the {package!r} package"
-        )
+        raise ToolMissing(f"{needed_for} needs {named}: install the {package!r} package")
     try:
         done = subprocess.run(
             [path, *args], input=data, capture_output=True, timeout=TIMEOUT, check=False
@@ -53,6 +51,7 @@ def _dot(graph: Graph, fmt: str) -> bytes:
         to_dot(graph).encode("utf-8"),
         needed_for=f"--format {fmt}",
         package="graphviz",
+        named="Graphviz's dot program",
     )
 
 
@@ -73,6 +72,7 @@ def svg_to_png(svg: str) -> bytes:
         svg.encode("utf-8"),
         needed_for="--format png",
         package="librsvg2-bin",
+        named="librsvg's rsvg-convert program",
     )
 
 
