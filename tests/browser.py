@@ -91,10 +91,15 @@ def render(
     page.on("dialog", dialog)
     try:
         page.goto(url, wait_until="load")
-        seen.text = page.evaluate("document.body ? document.body.innerText : ''")
+        # An SVG file has no body: its text is the document's.
+        html = page.evaluate("!!document.body")
+        seen.text = page.evaluate(
+            "document.body ? document.body.innerText : document.documentElement.textContent"
+        )
         seen.dom = page.content()
         if screenshot is not None:
-            page.screenshot(path=str(screenshot), full_page=True)
+            # Chromium cannot measure a whole SVG document's page: the viewport, as sized.
+            page.screenshot(path=str(screenshot), full_page=html)
     finally:
         context.close()
     return seen

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -197,6 +197,15 @@ WRITE_LOCK_KEY = 0x7472_6163_6B65_72  # "tracker"
 
 
 def _configure_postgresql(engine: Engine) -> None:
+    # The recursive CTEs (evidence, organisational tree) look costly to the planner, which then
+    # JIT-compiles them: evidence.walk took 1.1 s on a 5-claim database with JIT, 17 ms
+    # without (PostgreSQL 15, measured here). Our queries are index look-ups; JIT never pays.
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET jit = off")
+        dbapi_connection.commit()
+
     # Writers queue on one transaction-scoped advisory lock, as SQLite's BEGIN IMMEDIATE makes
     # them queue on the file: a look-up-then-insert (find or create an actor) cannot race
     # another process, and a writer waits at most the busy timeout. Readers never wait.

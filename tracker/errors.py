@@ -5,6 +5,7 @@ from collections.abc import Sequence
 EXIT_ERROR = 1
 EXIT_USAGE = 2  # as Click's own usage errors
 EXIT_DATAERR = 65  # bad input data (BSD sysexits EX_DATAERR)
+EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE: a program the command needs is not installed
 EXIT_IOERR = 74  # EX_IOERR
 EXIT_LOCKED = 75  # EX_TEMPFAIL: the database is busy; trying again later may work
 
@@ -64,3 +65,9 @@ class OutputRefused(StorageError):
 
 class DamagedDatabase(StorageError):
     """The database file is corrupt: `db check` reports it as a failed check."""
+
+
+class ToolMissing(TrackerError):
+    """A program the command needs (Graphviz's dot ...) is not installed."""
+
+    exit_code = EXIT_UNAVAILABLE

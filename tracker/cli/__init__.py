@@ -14,6 +14,7 @@ from typer.core import TyperOption
 from tracker import __version__
 from tracker.cli import actor, claim, db, export, imports, incident, report, source
 from tracker.cli.common import DB_HELP, CommandGroup, closed_streams, set_db
+from tracker.cli.graph import graph
 from tracker.cli.search import search
 from tracker.errors import EXIT_DATAERR, EXIT_ERROR, EXIT_IOERR, TrackerError, UsageError
 
@@ -128,6 +129,7 @@ app.add_typer(source.app, name="source")
 app.add_typer(incident.app, name="incident")
 app.command("search")(search)
 app.add_typer(report.app, name="report")
+app.command("graph")(graph)
 app.add_typer(imports.app, name="import")
 app.add_typer(export.app, name="export")
 app.add_typer(db.app, name="db")

@@ -22,6 +22,7 @@ from tracker.cli.common import (
     list_limit,
     say,
     session,
+    web_of,
 )
 from tracker.cli.complete import actor_names
 from tracker.vocab import ActorKind
@@ -112,7 +113,13 @@ def show(actor: ActorRef, fmt: DossierFormatOption = None, output: OutputOption 
 
     with session(write=False) as s:
         detail = actor_detail(s, actor)
-    emit_dossier(fmt, output, lambda f: emit_record(detail, f), lambda: actor_document(detail))
+    emit_dossier(
+        fmt,
+        output,
+        lambda f: emit_record(detail, f),
+        lambda: actor_document(detail),
+        web_of("Claims by and about this actor", actor=str(detail["id"])),
+    )
 
 
 @app.command("edit")

@@ -25,6 +25,7 @@ from tracker.cli.common import (
     list_limit,
     say,
     session,
+    web_of,
 )
 from tracker.cli.complete import actor_names, source_titles
 from tracker.cli.history import emit_history, history_lines
@@ -436,6 +437,7 @@ def show(claim: ClaimRef, fmt: DossierFormatOption = None, output: OutputOption 
         output,
         lambda f: emit_record(dossier, f, dossier_lines(dossier)),
         lambda: claim_document(dossier),
+        web_of("Who says what around this claim", claim=str(dossier["id"])),
     )
 
 

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar
 import typer
 from typer.core import TyperGroup, TyperOption
 
-from tracker.errors import StorageError
+from tracker.errors import StorageError, UsageError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
     from sqlalchemy.orm import Session
 
     from tracker.db import Database
-    from tracker.render.document import Document
+    from tracker.render.document import Document, Figure
 
 
 DB_HELP = "Database file path or SQLAlchemy URL."
@@ -132,6 +132,8 @@ SUFFIXES = {
     ".markdown": "markdown",
     ".html": "html",
     ".htm": "html",
+    ".svg": "svg",
+    ".png": "png",
 }
 
 
@@ -151,10 +153,11 @@ def emit_dossier(
     output: str,
     data: Callable[[Format], object],
     document: Callable[[], Document],
+    figures: Callable[[], list[Figure]] | None = None,
 ) -> None:
     """Write a `show` or `report` result: `document()` as Markdown or HTML, or `data(fmt)` (the
     command's own printing, for the other formats) to standard output or the -o file, which is
-    written aside and renamed into place when complete."""
+    written aside and renamed into place when complete. HTML embeds `figures()` too."""
     from contextlib import redirect_stdout
 
     chosen = inferred_format(output, fmt, DossierFormat.table)
@@ -168,6 +171,8 @@ def emit_dossier(
 
         made = f"tracker, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
         doc = replace(document(), byline=made)
+        if figures is not None and chosen is DossierFormat.html:
+            doc = replace(doc, figures=[*doc.figures, *figures()])
         text = to_markdown(doc) if chosen is DossierFormat.markdown else to_html(doc)
         with output_stream(output) as out:
             out.write(text)
@@ -176,6 +181,29 @@ def emit_dossier(
             data(Format(chosen.value))
     if output != "-":
         say(f"wrote {output}")
+
+
+def web_of(
+    title: str, *, claim: str | None = None, actor: str | None = None, incident: str | None = None
+) -> Callable[[], list[Figure]]:
+    """The web around a record (`tracker graph --claim ID` and so on) as a figure for an HTML
+    dossier. Without Graphviz the dossier is written without it, and stderr says why."""
+
+    def draw() -> list[Figure]:
+        from tracker.errors import ToolMissing
+        from tracker.render.document import Figure
+        from tracker.render.svg import render_svg
+        from tracker.services.graph import build_graph
+
+        with session(write=False) as s:
+            graph = build_graph(s, claim=claim, actor=actor, incident=incident)
+        try:
+            return [Figure(title, render_svg(graph))]
+        except ToolMissing as exc:
+            say(f"note: written without the picture: {exc}")
+            return []
+
+    return draw
 
 
 NewOption = Annotated[
@@ -276,19 +304,41 @@ def output_stream(output: str, *, inputs: Iterable[str] = ()) -> Iterator[TextIO
         yield sys.stdout
         sys.stdout.flush()
         return
+    with _written(output, inputs) as target, open(target, "w", encoding="utf-8", newline="") as out:
+        yield out
+
+
+def output_bytes(output: str, data: bytes, *, inputs: Iterable[str] = ()) -> None:
+    """`data` (a picture) to stdout for `-`, else to the file as output_stream writes one;
+    never to a terminal, where it would show as garbage."""
+    if output == "-":
+        if sys.stdout is None or closed_streams.get("stdout"):
+            raise StorageError("cannot write to standard output: it is closed")
+        if sys.stdout.isatty():
+            raise UsageError("binary output is not for a terminal: give -o FILE or pipe it")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    with _written(output, inputs) as target, open(target, "wb") as out:
+        out.write(data)
+
+
+@contextmanager
+def _written(output: str, inputs: Iterable[str]) -> Iterator[Path]:
+    """The path to write for `output`: a file beside it, renamed into place once the block
+    ends well (a device or pipe is written directly)."""
     guard_output(output, inputs=inputs)
     target = Path(output).expanduser()
     if not target.parent.is_dir():
         raise StorageError(f"cannot write {output!r}: folder {str(target.parent)!r} does not exist")
     try:
         if target.exists() and not target.is_file():
-            with open(target, "w", encoding="utf-8", newline="") as out:
-                yield out
+            yield target
             return
         partial = target.with_name(f".{target.name}.partial")
         try:
-            with open(partial, "w", encoding="utf-8", newline="") as out:
-                yield out
+            yield partial
             partial.replace(target)
         finally:
             partial.unlink(missing_ok=True)

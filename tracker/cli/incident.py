@@ -19,6 +19,7 @@ from tracker.cli.common import (
     heading,
     say,
     session,
+    web_of,
 )
 from tracker.cli.complete import actor_names
 from tracker.errors import Conflict
@@ -119,7 +120,11 @@ def show(
     claims = ", ".join(f"#{c}" for c in found["claims"]) or "none"
     lines.append(f"  claims: {claims}")
     emit_dossier(
-        fmt, output, lambda f: emit_record(found, f, lines), lambda: incident_document(found)
+        fmt,
+        output,
+        lambda f: emit_record(found, f, lines),
+        lambda: incident_document(found),
+        web_of("Who blames whom for this incident", incident=str(found["id"])),
     )
 
 

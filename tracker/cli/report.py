@@ -1,10 +1,13 @@
 """tracker report ...: summaries for people; --format json for programs."""
 
+from dataclasses import replace
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
 from tracker.cli.common import (
+    DossierFormat,
     DossierFormatOption,
     Format,
     OutputOption,
@@ -13,8 +16,12 @@ from tracker.cli.common import (
     emit_rows,
     group,
     heading,
+    inferred_format,
+    output_bytes,
+    output_stream,
     print_table,
     session,
+    web_of,
 )
 from tracker.cli.complete import actor_names, source_titles
 from tracker.render.dossiers import CLAIM_COLUMNS
@@ -88,7 +95,13 @@ def actor(
             typer.echo("")
         _sections(fmt, report, {"claims_by": CLAIM_COLUMNS, "claims_about": CLAIM_COLUMNS})
 
-    emit_dossier(fmt, output, data, lambda: actor_report_document(report))
+    emit_dossier(
+        fmt,
+        output,
+        data,
+        lambda: actor_report_document(report),
+        web_of("Claims by and about this actor", actor=str(report["actor"]["id"])),
+    )
 
 
 @app.command("source")
@@ -274,7 +287,14 @@ def attribution(
             # keeps them as objects).
             emit_rows(rows, columns, fmt)
 
-    emit_dossier(fmt, output, data, lambda: attribution_document(report, rows, columns, title))
+    picture = (
+        web_of("Who blames whom", actor=str(report["actor"]["id"]))
+        if actor is not None
+        else web_of("Who blames whom", incident=str(report["incident"]["id"]))
+    )
+    emit_dossier(
+        fmt, output, data, lambda: attribution_document(report, rows, columns, title), picture
+    )
 
 
 def _attribution_table(
@@ -345,6 +365,17 @@ def _contested(report: list[dict[str, Any]], fmt: Format) -> None:
         typer.echo("")
 
 
+class TimelineFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    jsonl = "jsonl"
+    markdown = "markdown"
+    html = "html"
+    svg = "svg"
+    png = "png"
+
+
 @app.command("timeline")
 def timeline(
     incident: Annotated[
@@ -361,7 +392,18 @@ def timeline(
     tag: Annotated[
         list[str] | None, typer.Option(metavar="TAG", help="Only claims with this tag.")
     ] = None,
-    fmt: DossierFormatOption = None,
+    fmt: Annotated[
+        TimelineFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="table for people; markdown or html to hand over (html with the picture); "
+            "csv, json or jsonl for programs; svg or png for the picture alone: claims, "
+            "appearances, denials and verdicts on a date axis (default: by the -o file's "
+            "extension, else table).",
+        ),
+    ] = None,
     output: OutputOption = "-",
 ) -> None:
     """Every claim, appearance and verdict in date order, partial dates where they belong:
@@ -369,14 +411,34 @@ def timeline(
 
     Example: tracker report timeline --incident "APT1 intrusions"
     """
+    from tracker.render.document import Figure
     from tracker.render.dossiers import timeline_document
+    from tracker.render.timeline_svg import render_timeline_svg
+    from tracker.services.attribution import stance_marks
     from tracker.services.attribution import timeline as build
 
     with session(write=False) as s:
         events = build(s, incident=incident, about=about or [], tags=tag or [])
+        marks = stance_marks(s, {e["claim_id"] for e in events})
+    focus = [incident, *(about or []), *(f"tag {t}" for t in tag or [])]
+    title = "Timeline" + (f": {', '.join(f for f in focus if f)}" if any(focus) else "")
+    chosen = inferred_format(output, fmt, TimelineFormat.table)
+    if chosen in (TimelineFormat.svg, TimelineFormat.png):
+        svg = render_timeline_svg(events, marks, title)
+        if chosen is TimelineFormat.png:
+            from tracker.render.svg import svg_to_png
+
+            output_bytes(output, svg_to_png(svg))
+            return
+        with output_stream(output) as out:
+            out.write(svg)
+        return
     emit_dossier(
-        fmt,
+        DossierFormat(chosen.value),
         output,
         lambda f: emit_rows(events, ["date", "event", "claim_id", "who", "what"], f),
-        lambda: timeline_document(events),
+        lambda: replace(
+            timeline_document(events),
+            figures=[Figure(title, render_timeline_svg(events, marks, title))] if events else [],
+        ),
     )

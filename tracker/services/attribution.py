@@ -89,6 +89,60 @@ def equivalences(session: Session, fold: Fold) -> tuple[dict[int, int], list[dic
     return {actor: root(actor) for actor in members}, used
 
 
+def speaks_for(
+    up: dict[int, set[int]], down: dict[int, set[int]], claimant_id: int, actor_id: int
+) -> bool:
+    """Whether the claimant is the actor, one of its parts or what it is part of (`up` and
+    `down` from tree.wholes and tree.parts): its blame is then a claim of responsibility, its
+    clearing a denial."""
+    return claimant_id in up[actor_id] | down[actor_id]
+
+
+# What a stance is when the claimant speaks for the actor it blames or clears.
+OWN_STANCE = {Stance.blames.value: "responsibility", Stance.clears.value: "denial"}
+
+
+def stance_kinds(session: Session, claim_ids: Iterable[int]) -> list[tuple[int, int, str]]:
+    """Every stance of the claims as (claim, actor, kind), in one query: `blames`, `clears` or
+    `same-as`, except that blame by the actor itself is `responsibility` and clearing itself is
+    a `denial` (speaks_for)."""
+    ids = sorted(set(claim_ids))
+    if not ids:
+        return []
+    rows = session.execute(
+        select(ClaimStance.claim_id, ClaimStance.actor_id, ClaimStance.stance, Claim.claimant_id)
+        .join(Claim, Claim.id == ClaimStance.claim_id)
+        .where(ClaimStance.claim_id.in_(ids))
+        .order_by(ClaimStance.claim_id, ClaimStance.actor_id)
+    ).all()
+    conn = session.connection()
+    actors = {r.actor_id for r in rows} | {r.claimant_id for r in rows}
+    up, down = tree.wholes(conn, actors), tree.parts(conn, actors)
+    return [
+        (
+            claim,
+            actor,
+            OWN_STANCE[stance]
+            if stance in OWN_STANCE and speaks_for(up, down, claimant, actor)
+            else stance,
+        )
+        for claim, actor, stance, claimant in rows
+    ]
+
+
+def stance_marks(session: Session, claim_ids: Iterable[int]) -> dict[int, str]:
+    """Each claim's strongest stance kind, to mark it by in pictures: a denial, a claim of
+    responsibility, blame or clearing (in that order); claims with none are left out."""
+    order = ("denial", "responsibility", "blames", "clears")
+    found: dict[int, str] = {}
+    for claim, _actor, kind in stance_kinds(session, claim_ids):
+        if kind in order and order.index(kind) < order.index(found.get(claim, "clears")):
+            found[claim] = kind
+        elif kind == "clears":
+            found.setdefault(claim, kind)
+    return found
+
+
 @dataclass(frozen=True)
 class _Stance:
     claim_id: int
@@ -187,7 +241,7 @@ def _rows(
             entry = _entry(s, walked)
             if target != s.actor_id:
                 entry["via"] = s.actor_id
-            own = s.claimant_id in up[s.actor_id] | down[s.actor_id]
+            own = speaks_for(up, down, s.claimant_id, s.actor_id)
             if s.stance == Stance.blames:
                 entry["claim_of_responsibility"] = own
                 row["blamed_by"].append(entry)
@@ -321,7 +375,9 @@ def contested(session: Session) -> list[dict[str, Any]]:
         if s.incident_id is not None:
             incidents.setdefault(s.claim_id, set()).add(s.incident_id)
     denials = [
-        s for s in stances if s.stance == Stance.clears and s.claimant_id in line(s.actor_id)
+        s
+        for s in stances
+        if s.stance == Stance.clears and speaks_for(up, down, s.claimant_id, s.actor_id)
     ]
     blames = [s for s in stances if s.stance == Stance.blames]
     walked = evidence.walk(conn, {s.claim_id for s in denials + blames})
