@@ -50,6 +50,8 @@ CITATION = "stix-citation"
 DEFAULT_CLAIMANT = "Unattributed STIX"
 # Larger inputs are refused before anything is read: a bundle of the field is tens of MB.
 MAX_INPUT = 2 * 1024**3
+# STIX objects are shallow (an external reference is 3 levels into a bundle's object).
+MAX_DEPTH = 64
 
 # STIX type -> actor kind (None: from the identity's `identity_class`).
 ACTOR_TYPES: dict[str, str | None] = {
@@ -104,38 +106,59 @@ def _ijson() -> Any:
 
 
 def read_stream(stream: IO[bytes], name: str) -> Iterator[dict[str, Any]]:
-    """Every STIX object of one JSON document (a bundle, or one object), streamed."""
+    """Every STIX object of one JSON document (a bundle, or one object), streamed.
+
+    Built from ijson's basic events with a depth count: its prefixed events spell out the
+    whole path at every level, which for hostile nesting costs memory with the square of the
+    depth."""
     ijson = _ijson()
     head = stream.read(3)
     source: Any = stream if head == b"\xef\xbb\xbf" else _Prefixed(head, stream)
     top = ijson.ObjectBuilder()
     item: Any = None
-    count = 0
-    in_objects = False
+    count = depth = 0
+    key: str | None = None
+    objects = "no"  # no / open / done: where the bundle's `objects` list is
+    started = False
     try:
-        for prefix, event, value in ijson.parse(source, use_float=True):
-            if prefix == "" and event not in ("start_map", "end_map", "map_key"):
+        for event, value in ijson.basic_parse(source, use_float=True):
+            if not started:
+                started = True
+                if event != "start_map":
+                    raise StixError(f"{name}: is not a STIX bundle or object (a JSON {event})")
+            if event in ("start_map", "start_array"):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise StixError(f"{name}: nested more than {MAX_DEPTH} levels deep")
+            elif event in ("end_map", "end_array"):
+                depth -= 1
+            if depth == 0 and event not in ("end_map", "end_array"):
                 raise StixError(f"{name}: is not a STIX bundle or object (a JSON {event})")
-            if prefix == "objects" and not in_objects:
-                if event != "start_array":
-                    raise StixError(f"{name}: property 'objects' is not a list")
-                in_objects = True
-                continue
-            if prefix == "objects" and event == "end_array":
-                continue
-            if prefix.startswith("objects.item"):
-                if prefix == "objects.item" and event == "start_map":
+            if objects == "open":
+                if depth == 1 and event == "end_array":
+                    objects = "done"
+                    continue
+                if item is None:
+                    if event != "start_map":
+                        raise StixError(f"{name}: objects[{count}] is not an object")
                     item = ijson.ObjectBuilder()
-                elif item is None:
-                    raise StixError(f"{name}: objects[{count}] is not an object")
                 item.event(event, value)
-                if prefix == "objects.item" and event == "end_map":
+                if depth == 2:  # the item's closing brace
                     count += 1
                     yield item.value
                     item = None
                 continue
+            if depth == 1 and event == "map_key":
+                key = value
+            elif key == "objects" and depth <= 2 and objects == "no":
+                if event != "start_array":
+                    raise StixError(f"{name}: property 'objects' is not a list")
+                objects = "open"
+                continue
             top.event(event, value)
     except ijson.JSONError as exc:
+        if not started and not head.strip():
+            raise StixError(f"{name}: is empty") from None
         raise StixError(f"{name}: is not valid JSON: {_json_reason(exc)}") from None
     found = getattr(top, "value", None)
     if not isinstance(found, dict):
@@ -143,7 +166,7 @@ def read_stream(stream: IO[bytes], name: str) -> Iterator[dict[str, Any]]:
     kind = found.get("type")
     if kind == "bundle":
         return
-    if in_objects or not isinstance(kind, str):
+    if objects != "no" or not isinstance(kind, str):
         raise StixError(f"{name}: is not a STIX bundle or object (no 'type')")
     yield found
 
