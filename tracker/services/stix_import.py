@@ -2,22 +2,26 @@
 (the layout of MITRE's `cti` repository) or a stream, mapped onto actors, incidents, sources and
 claims as docs/formats.md tables it ("STIX 2.1 and MITRE ATT&CK").
 
-The input is streamed (ijson): objects are checked one by one as they are read, relationships
-are kept in a compact form, and nothing of the file as a whole is held. Everything is written
-in the caller's transaction, so a bad object imports nothing; errors name the object's id and
-property. Names go through `identity` (preloaded, as the claims importer does), claims through
-the claims importer's staging and set-based merge. Every record made from a STIX object keeps
-its id in `external_id`: a re-import matches by id before any name, changes nothing when the
-object's `modified` is the same, and updates the record (with its history) when it is newer.
+The input is streamed (the json module's decoder, one object at a time): objects are checked
+as they are read, relationships kept in a compact form, and the file is never held whole.
+Everything is written in the caller's transaction, so a bad object imports nothing; errors name
+the object's id and property. Names go through `identity` (preloaded, as the claims importer
+does), claims through the claims importer's staging and set-based merge. Every record made
+from a STIX object keeps its id in `external_id`: a re-import matches by id before any name,
+changes nothing when the object's `modified` is the same, and updates the record (with its
+history) when it is newer.
 """
 
 from __future__ import annotations
 
+import codecs
+import json
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -50,8 +54,6 @@ CITATION = "stix-citation"
 DEFAULT_CLAIMANT = "Unattributed STIX"
 # Larger inputs are refused before anything is read: a bundle of the field is tens of MB.
 MAX_INPUT = 2 * 1024**3
-# STIX objects are shallow (an external reference is 3 levels into a bundle's object).
-MAX_DEPTH = 64
 
 # STIX type -> actor kind (None: from the identity's `identity_class`).
 ACTOR_TYPES: dict[str, str | None] = {
@@ -99,98 +101,132 @@ class StixError(InvalidInput):
 # ------------------------------------------------------------------------------------ reading
 
 
-def _ijson() -> Any:
-    import ijson
+_DECODER = json.JSONDecoder()
+_SPACE = " \t\r\n"
 
-    return ijson
+
+class _JsonReader:
+    """A JSON document read piece by piece: the C decoder of the json module (`raw_decode`)
+    takes one value at a time from a buffer refilled from the stream, so a bundle's objects
+    come one by one, each as fast as `json.loads` makes it, and memory holds one chunk and
+    one object. Nesting past Python's recursion limit is refused, not crashed on."""
+
+    CHUNK = 1 << 20
+
+    def __init__(self, stream: IO[bytes], name: str) -> None:
+        self.stream, self.name = stream, name
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.buf = ""
+        self.pos = 0
+        self.base = 0  # characters dropped from the front of the buffer
+        self.bytes = 0
+        self.eof = False
+
+    def fail(self, why: str) -> StixError:
+        return StixError(f"{self.name}: {why}")
+
+    def _more(self) -> bool:
+        """Read another chunk (as large as the buffer, so one huge value costs no more than
+        a few passes); False at the end of the stream."""
+        if self.eof:
+            return False
+        data = self.stream.read(max(self.CHUNK, len(self.buf) - self.pos))
+        try:
+            text = self.decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            at = self.bytes + exc.start
+            raise self.fail(f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at {at:,})") from None
+        self.bytes += len(data)
+        self.eof = not data
+        self.base += self.pos
+        self.buf = self.buf[self.pos :] + text
+        self.pos = 0
+        return True
+
+    def peek(self) -> str:
+        """The next character that is not white space ('' at the end)."""
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in _SPACE:
+                self.pos += 1
+            if self.pos < len(self.buf) or not self._more():
+                return self.buf[self.pos] if self.pos < len(self.buf) else ""
+
+    def take(self, expected: str) -> str:
+        found = self.peek()
+        if found not in expected or not found:
+            shown = repr(found) if found else "the end of the input"
+            raise self.fail(
+                f"is not valid JSON: expected {' or '.join(map(repr, expected))}, found "
+                f"{shown} at character {self.base + self.pos:,}"
+            )
+        self.pos += 1
+        return found
+
+    def value(self) -> Any:
+        self.peek()
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                if self._more():  # the value may only be cut by the chunk's end
+                    continue
+                raise self.fail(
+                    f"is not valid JSON: {exc.msg} at character {self.base + exc.pos:,}"
+                ) from None
+            except RecursionError:
+                raise self.fail("is nested too deeply") from None
+            if end == len(self.buf) and self._more():
+                continue  # a number at the chunk's end may go on in the next ("12" "34")
+            self.pos = end
+            return value
 
 
 def read_stream(stream: IO[bytes], name: str) -> Iterator[dict[str, Any]]:
-    """Every STIX object of one JSON document (a bundle, or one object), streamed.
-
-    Built from ijson's basic events with a depth count: its prefixed events spell out the
-    whole path at every level, which for hostile nesting costs memory with the square of the
-    depth."""
-    ijson = _ijson()
-    head = stream.read(3)
-    source: Any = stream if head == b"\xef\xbb\xbf" else _Prefixed(head, stream)
-    top = ijson.ObjectBuilder()
-    item: Any = None
-    count = depth = 0
-    key: str | None = None
-    objects = "no"  # no / open / done: where the bundle's `objects` list is
-    started = False
-    try:
-        for event, value in ijson.basic_parse(source, use_float=True):
-            if not started:
-                started = True
-                if event != "start_map":
-                    raise StixError(f"{name}: is not a STIX bundle or object (a JSON {event})")
-            if event in ("start_map", "start_array"):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise StixError(f"{name}: nested more than {MAX_DEPTH} levels deep")
-            elif event in ("end_map", "end_array"):
-                depth -= 1
-            if depth == 0 and event not in ("end_map", "end_array"):
-                raise StixError(f"{name}: is not a STIX bundle or object (a JSON {event})")
-            if objects == "open":
-                if depth == 1 and event == "end_array":
-                    objects = "done"
-                    continue
-                if item is None:
-                    if event != "start_map":
-                        raise StixError(f"{name}: objects[{count}] is not an object")
-                    item = ijson.ObjectBuilder()
-                item.event(event, value)
-                if depth == 2:  # the item's closing brace
-                    count += 1
-                    yield item.value
-                    item = None
-                continue
-            if depth == 1 and event == "map_key":
-                key = value
-            elif key == "objects" and depth <= 2 and objects == "no":
-                if event != "start_array":
-                    raise StixError(f"{name}: property 'objects' is not a list")
-                objects = "open"
-                continue
-            top.event(event, value)
-    except ijson.JSONError as exc:
-        if not started and not head.strip():
-            raise StixError(f"{name}: is empty") from None
-        raise StixError(f"{name}: is not valid JSON: {_json_reason(exc)}") from None
-    found = getattr(top, "value", None)
-    if not isinstance(found, dict):
-        raise StixError(f"{name}: is empty")
-    kind = found.get("type")
+    """Every STIX object of one JSON document (a bundle, or one object), streamed."""
+    reader = _JsonReader(stream, name)
+    first = reader.peek()
+    if not first:
+        raise reader.fail("is empty")
+    if first != "{":
+        raise reader.fail("is not a STIX bundle or object (it does not start with '{')")
+    reader.take("{")
+    top: dict[str, Any] = {}
+    listed = False
+    while reader.peek() != "}":
+        key = reader.value()
+        if not isinstance(key, str):
+            raise reader.fail(f"is not valid JSON: a key is {_json_kind(key)}")
+        reader.take(":")
+        if key == "objects":
+            listed = True
+            if reader.peek() != "[":
+                raise reader.fail("property 'objects' is not a list")
+            reader.take("[")
+            count = 0
+            while reader.peek() != "]":
+                item = reader.value()
+                if not isinstance(item, dict):
+                    raise reader.fail(f"objects[{count}] is not an object")
+                count += 1
+                yield item
+                if reader.take(",]") == "]":
+                    break
+            else:
+                reader.take("]")
+        else:
+            top[key] = reader.value()
+        if reader.take(",}") == "}":
+            break
+    else:
+        reader.take("}")
+    if reader.peek():
+        raise reader.fail(f"is not valid JSON: more after its end, at {reader.base + reader.pos:,}")
+    kind = top.get("type")
     if kind == "bundle":
         return
-    if objects != "no" or not isinstance(kind, str):
-        raise StixError(f"{name}: is not a STIX bundle or object (no 'type')")
-    yield found
-
-
-def _json_reason(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if "utf" in text.lower() or isinstance(exc.__cause__, UnicodeDecodeError):
-        return f"not UTF-8 text ({text[:120]})"
-    return text[:200]
-
-
-class _Prefixed:
-    """A byte stream with a few bytes already read put back in front."""
-
-    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
-        self.head, self.rest = head, rest
-
-    def read(self, size: int = -1) -> bytes:
-        if self.head and size != 0:  # ijson reads 0 bytes to learn the stream's type
-            data, self.head = self.head, b""
-            if size < 0:
-                return data + self.rest.read()
-            return data + self.rest.read(max(0, size - len(data)))
-        return self.rest.read(size)
+    if listed or not isinstance(kind, str):
+        raise reader.fail("is not a STIX bundle or object (no 'type')")
+    yield top
 
 
 def input_files(path: Path) -> list[Path]:
@@ -237,6 +273,7 @@ class _Object:
         if not isinstance(kind, str) or ident.split("--", 1)[0] != kind:
             raise StixError(f"{ident}, property 'type': {kind!r} does not match the id")
         self.type = kind
+        self._references: tuple[list[Reference], list[str]] | None = None
 
     def fail(self, prop: str, why: str) -> StixError:
         return StixError(f"{self.id}, property {prop!r}: {why}")
@@ -304,7 +341,7 @@ class _Object:
             return None
         if not _TIMESTAMP.match(value):
             raise self.fail(prop, f"{value[:40]!r} is not a STIX timestamp (2017-05-31T21:31:43Z)")
-        return str(value)
+        return sys.intern(value)
 
     def date(self, prop: str) -> str | None:
         value = self.timestamp(prop)
@@ -315,9 +352,12 @@ class _Object:
 
     def ref(self, prop: str) -> str | None:
         value = self.get(prop, str, "an object id")
-        if value is not None and ("--" not in value or len(value) > 300):
+        if value is None:
+            return None
+        if "--" not in value or len(value) > 300:
             raise self.fail(prop, f"{value[:80]!r} is not an object id")
-        return value
+        # Interned: the relationships kept until the end name the same few thousand objects.
+        return sys.intern(value)
 
     def refs(self, prop: str) -> list[str]:
         found = self.strings(prop)
@@ -336,6 +376,11 @@ class _Object:
 
     def references(self) -> tuple[list[Reference], list[str]]:
         """The external references that are documents (sources), and the ATT&CK ids."""
+        if self._references is None:
+            self._references = self._read_references()
+        return self._references
+
+    def _read_references(self) -> tuple[list[Reference], list[str]]:
         value = self.get("external_references", list, "a list")
         refs: list[Reference] = []
         ids: list[str] = []
@@ -387,8 +432,9 @@ class Reference:
     title: str
     url: str | None
 
-    @classmethod
-    def of(cls, source_name: str | None, description: str | None, url: str | None) -> Reference:
+    @staticmethod
+    @lru_cache(maxsize=1 << 16)  # a bundle cites each reference from many relationships
+    def of(source_name: str | None, description: str | None, url: str | None) -> Reference:
         url = clean_url(url) if url else None
         # The description is the reference itself ("Mandiant. (2013). APT1 ..."); a citation
         # name alone is only a handle.
@@ -397,7 +443,7 @@ class Reference:
         if title is None:
             raise InvalidInput("names nothing: no source_name, description or url")
         citation = clean_name(source_name[:MAX_NAME], "source_name") if source_name else None
-        return cls(citation, clean_name(title[:MAX_NAME], "source title"), url)
+        return Reference(citation, clean_name(title[:MAX_NAME], "source title"), url)
 
 
 @dataclass(slots=True)
@@ -605,9 +651,15 @@ class StixImport:
     def finish(self, tick: Callable[[int], None] | None = None) -> StixReport:
         conn = self.session.connection()
         policy = identity.policy_of(self.session.info)
-        self.actors = identity.ActorDirectory(conn, policy, history_each=False).preload()
-        self.incidents = identity.IncidentDirectory(conn, policy, history_each=False).preload()
-        self.sources = identity.SourceDirectory(conn, policy, history_each=False).preload()
+        self.actors = identity.ActorDirectory(
+            conn, policy, history_each=False, index_created=False
+        ).preload()
+        self.incidents = identity.IncidentDirectory(
+            conn, policy, history_each=False, index_created=False
+        ).preload()
+        self.sources = identity.SourceDirectory(
+            conn, policy, history_each=False, index_created=False
+        ).preload()
         # STIX id -> (entity, row id, modified); citation name -> source id.
         self.known: dict[str, tuple[str, int, str | None]] = {}
         self.citations: dict[str, int] = {}
@@ -853,10 +905,9 @@ class StixImport:
             )
         return found
 
-    def _claim_sources(self, statement: Statement) -> list[int]:
-        """The sources of a claim: its external references, then any citation in its text
-        that none of them names (a source titled by the citation), then the reports that
-        list it."""
+    def _references(self, statement: Statement) -> list[Reference]:
+        """A claim's documents: its external references, then any citation in its text that
+        none of them names (a source titled by the citation)."""
         refs = list(statement.sources)
         named = {r.citation for r in refs}
         for citation in _CITATION.findall(statement.text):
@@ -864,7 +915,31 @@ class StixImport:
             if citation and citation not in named:
                 named.add(citation)
                 refs.append(Reference.of(citation, None, None))
-        ids = [self._source(r) for r in refs]
+        return refs
+
+    def _new_sources(self, statements: list[Statement]) -> None:
+        """Every reference no source is known for yet, created in one statement (a bundle the
+        size of ATT&CK cites thousands)."""
+        new: dict[tuple[str, str | None], dict[str, Any]] = {}
+        for statement in statements:
+            for ref in self._references(statement):
+                if ref.citation is not None and ref.citation in self.citations:
+                    continue
+                key = (name_key(ref.title), ref.url)
+                if key in new or self.sources.by_pair(ref.title, ref.url) is not None:
+                    continue
+                try:
+                    self.sources.check_new_source(ref.title, ref.url, strict=False, new=False)
+                except TrackerError as exc:
+                    where = f"{statement.id}, property 'external_references'"
+                    raise StixError(f"{where}: {exc}") from None
+                new[key] = {"title": ref.title, "url": ref.url}
+        self.report.created["sources"] += len(self.sources.create_many(list(new.values())))
+        self.sources.write_history()  # now, not at the end: thousands of snapshots
+
+    def _claim_sources(self, statement: Statement) -> list[int]:
+        """The sources a claim appears in: its references, then the reports that list it."""
+        ids = [self._source(r) for r in self._references(statement)]
         ids.extend(self.in_reports.get(statement.id, ()))
         return list(dict.fromkeys(ids))
 
@@ -889,12 +964,8 @@ class StixImport:
             if entity.obj.type == "report" and stix_id in self.known:
                 for ref in entity.obj.refs("object_refs"):
                     self.in_reports.setdefault(ref, []).append(self.known[stix_id][1])
-        staging = Staging(self.session)
-        line = 0
-        firsts: dict[int, Statement] = {}
-        for n, statement in enumerate(self.statements, 1):
-            if tick is not None and n % 1000 == 0:
-                tick(n)
+        todo: list[tuple[Statement, list[tuple[str, int]]]] = []
+        for statement in self.statements:
             known = self.known.get(statement.id)
             if known is not None:
                 if (statement.modified or "") > (known[2] or ""):
@@ -904,8 +975,16 @@ class StixImport:
                     self.report.unchanged["claims"] += 1
                 continue
             ends = self._ends(statement)
-            if ends is None:
-                continue
+            if ends is not None:
+                todo.append((statement, ends))
+        self.statements = []  # what is left of them is in `todo` and the updates
+        self._new_sources([s for s, _ in todo])
+        staging = Staging(self.session)
+        line = 0
+        firsts: dict[int, Statement] = {}
+        for n, (statement, ends) in enumerate(todo, 1):
+            if tick is not None and n % 1000 == 0:
+                tick(n)
             try:
                 staged = self._stage(statement, ends)
             except TrackerError as exc:
