@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import Any
 
 SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "stix" / "sample-bundle.json"
-WORDS = (
+_WORDS = (
     "spear phishing credential dumping lateral movement exfiltration persistence registry "
     "scheduled task service execution remote desktop web shell backdoor loader dropper "
     "keylogger screenshot archive compress encrypt upload command control beacon proxy tunnel "
     "domain fronting obfuscation packing signed binary proxy discovery account network share "
     "process injection token manipulation privilege escalation defense evasion collection"
-).split()
+)
+WORDS = _WORDS.split()
 VENDORS = (
     "Mandiant",
     "CrowdStrike",

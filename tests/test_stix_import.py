@@ -89,7 +89,7 @@ def test_sample_maps_onto_actors_incidents_sources_and_claims(cli, db_url) -> No
     assert webc2["first_source_url"].endswith("mandiant-apt1-report.pdf")
     # The citation's full reference is the title; the report listing it is an appearance too.
     assert webc2["sources"] == [
-        "Mandiant. (n.d.). APT1 Exposing One of China’s Cyber Espionage Units. Retrieved "
+        "Mandiant. (n.d.). APT1 Exposing One of China\u2019s Cyber Espionage Units. Retrieved "
         "July 18, 2016.",
         "APT1: Exposing One of China's Cyber Espionage Units",
     ]
@@ -335,6 +335,14 @@ def test_confidence_follows_the_stix_scale(cli, db_url, tmp_path) -> None:
 def test_prose_drops_citations_and_links() -> None:
     text = "[APT1](https://attack.mitre.org/groups/G0006) used [x] (Citation: A)(Citation: B)."
     assert prose(text) == "APT1 used [x]."
+
+
+def test_stdin_errors_name_stdin(cli, db_url) -> None:
+    before = dump(db_url)
+    result = cli("import", "stix", "-", input='{"type": "bundle", "objects": [}', ok=False)
+    assert result.exit_code == 65
+    assert result.stderr.startswith("Error: stdin: is not valid JSON: Expecting value")
+    assert dump(db_url) == before
 
 
 def test_missing_path_and_empty_folder(cli, tmp_path) -> None:

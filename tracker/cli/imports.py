@@ -280,21 +280,15 @@ def stix(
         spool = None
         files = input_files(path)
     try:
-        total = sum(f.stat().st_size for f in files)
-        with progress(total, "import") as tick, session() as s:
-            done = [0]
-
-            def read_tick(read: int) -> None:
-                done[0] = read
-                tick(read, read)
-
-            objects = read_paths(files, read_tick if len(files) > 1 else None)
+        size = sum(f.stat().st_size for f in files)
+        # Reading fills the first half of the bar, writing the claims the second.
+        with progress(2 * size, "import") as tick, session() as s:
             report = import_stix(
                 s,
-                objects,
+                read_paths(files, tick, [name] if source == "-" else None),
                 name=name,
                 claimant=claimant,
-                progress=lambda rows: tick(rows, total),
+                progress=lambda n, share: tick(n, size + int(share * size)),
             )
     finally:
         if spool is not None:

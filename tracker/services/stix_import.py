@@ -239,18 +239,28 @@ def input_files(path: Path) -> list[Path]:
     return [path]
 
 
-def read_paths(files: list[Path], tick: Callable[[int], None] | None = None) -> Iterator[Any]:
-    """The objects of every file, in order; `tick(bytes read so far)` as they go."""
-    done = 0
-    for path in files:
+def read_paths(
+    files: list[Path],
+    tick: Callable[[int, int], None] | None = None,
+    names: list[str] | None = None,
+) -> Iterator[Any]:
+    """The objects of every file, in order, each file called by its `names` entry in errors
+    (stdin read into a file is still `stdin`); `tick(objects, bytes read)` as they go."""
+    done = count = 0
+    for n, path in enumerate(files):
+        name = names[n] if names else str(path)
         size = path.stat().st_size
         if size > MAX_INPUT:
-            raise StixError(f"{path}: larger than {MAX_INPUT // 1024**3} GiB; split it")
+            raise StixError(f"{name}: larger than {MAX_INPUT // 1024**3} GiB; split it")
         with open(path, "rb") as stream:
-            yield from read_stream(stream, str(path))
+            for obj in read_stream(stream, name):
+                count += 1
+                if tick is not None and count % 1000 == 0:
+                    tick(count, done + stream.tell())
+                yield obj
         done += size
         if tick is not None:
-            tick(done)
+            tick(count, done)
 
 
 # ------------------------------------------------------------------------------- one object
@@ -648,7 +658,8 @@ class StixImport:
 
     # --- writing ------------------------------------------------------------------------------
 
-    def finish(self, tick: Callable[[int], None] | None = None) -> StixReport:
+    def finish(self, tick: Callable[[float], None] | None = None) -> StixReport:
+        """Write what the objects map to; `tick(share of the claims staged)` as it goes."""
         conn = self.session.connection()
         policy = identity.policy_of(self.session.info)
         self.actors = identity.ActorDirectory(
@@ -958,7 +969,7 @@ class StixImport:
             n for rows in directory._exact.values() for r, n, p in rows if r == row_id and p
         )
 
-    def _claims(self, tick: Callable[[int], None] | None) -> None:
+    def _claims(self, tick: Callable[[float], None] | None) -> None:
         self.in_reports: dict[str, list[int]] = {}
         for stix_id, entity in self.entities.items():
             if entity.obj.type == "report" and stix_id in self.known:
@@ -984,7 +995,7 @@ class StixImport:
         firsts: dict[int, Statement] = {}
         for n, (statement, ends) in enumerate(todo, 1):
             if tick is not None and n % 1000 == 0:
-                tick(n)
+                tick(n / len(todo))
             try:
                 staged = self._stage(statement, ends)
             except TrackerError as exc:
@@ -1217,10 +1228,12 @@ def import_stix(
     *,
     name: str,
     claimant: str = DEFAULT_CLAIMANT,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, float], None] | None = None,
 ) -> StixReport:
-    """Import STIX objects (from `read_paths` or `read_stream`) in the caller's transaction."""
+    """Import STIX objects (from `read_paths` or `read_stream`) in the caller's transaction;
+    `progress(objects read, share of the writing done)` as it goes."""
     job = StixImport(session, name, claimant)
     for raw in objects:
         job.add(raw)
-    return job.finish(progress)
+    n = job.report.objects
+    return job.finish(None if progress is None else lambda share: progress(n, share))
