@@ -290,6 +290,14 @@ HOSTILE = [
 ]
 
 
+@pytest.fixture
+def sqlite_only(backend: str) -> None:
+    """Checks of the input itself: nothing of the backend is involved until they pass."""
+    if backend != "sqlite":
+        pytest.skip("an input check, the same on every backend")
+
+
+@pytest.mark.usefixtures("sqlite_only")
 @pytest.mark.parametrize(("content", "message"), HOSTILE)
 def test_hostile_input_is_one_line_and_changes_nothing(cli, db_url, tmp_path, content, message):
     path = tmp_path / "hostile.json"
@@ -302,6 +310,7 @@ def test_hostile_input_is_one_line_and_changes_nothing(cli, db_url, tmp_path, co
     assert dump(db_url) == before
 
 
+@pytest.mark.usefixtures("sqlite_only")
 def test_deep_nesting_is_refused(cli, db_url, tmp_path) -> None:
     before = dump(db_url)
     for depth in (5_000, 1_000_000):
@@ -337,6 +346,7 @@ def test_prose_drops_citations_and_links() -> None:
     assert prose(text) == "APT1 used [x]."
 
 
+@pytest.mark.usefixtures("sqlite_only")
 def test_stdin_errors_name_stdin(cli, db_url) -> None:
     before = dump(db_url)
     result = cli("import", "stix", "-", input='{"type": "bundle", "objects": [}', ok=False)
@@ -345,9 +355,42 @@ def test_stdin_errors_name_stdin(cli, db_url) -> None:
     assert dump(db_url) == before
 
 
+@pytest.mark.usefixtures("sqlite_only")
 def test_missing_path_and_empty_folder(cli, tmp_path) -> None:
     result = cli("import", "stix", str(tmp_path / "nope.json"), ok=False)
     assert result.exit_code == 2 and "no such file or folder" in result.stderr
     (tmp_path / "empty").mkdir()
     result = cli("import", "stix", str(tmp_path / "empty"), ok=False)
     assert result.exit_code == 65 and "holds no .json files" in result.stderr
+
+
+def test_claims_without_a_creator_go_to_the_claimant_given(cli, tmp_path) -> None:
+    data = bundle()
+    for obj in data["objects"]:
+        if obj["type"] == "relationship":
+            obj.pop("created_by_ref", None)
+    path = write(tmp_path / "anonymous.json", data)
+    cli("import", "stix", str(path), "--claimant", "Vendor feed")
+    assert {c["claimant"] for c in claims(cli).values()} == {
+        "Vendor feed",
+        "The MITRE Corporation",  # the note keeps its creator
+    }
+
+
+def test_an_alias_that_is_another_actors_name_is_left_out(cli, tmp_path) -> None:
+    cli("actor", "add", "Sofacy", "--kind", "organization")
+    out = cli("import", "stix", str(SAMPLE)).stderr
+    assert "1 aliases that are another record's name" in out
+    assert "Sofacy" not in as_json(cli, "actor", "show", "APT28")["aliases"]
+    assert as_json(cli, "actor", "show", "Sofacy")["kind"] == "organization"
+
+
+def test_a_name_shared_by_two_actors_is_refused_naming_the_object(cli, db_url) -> None:
+    cli("actor", "add", "Unit Alpha", "--alias", "APT28")
+    cli("actor", "add", "Bureau Zeta", "--alias", "APT28")
+    before = dump(db_url)
+    result = cli("import", "stix", str(SAMPLE), ok=False)
+    apt28 = by_name(bundle()["objects"], "APT28")["id"]
+    assert result.exit_code == 65 and f"{apt28}, property 'name'" in result.stderr
+    assert "Unit Alpha" in result.stderr and "Bureau Zeta" in result.stderr
+    assert dump(db_url) == before

@@ -213,14 +213,7 @@ def claimreview(
     reviews = parse_reviews(nodes, name, labels)
     with session() as s:
         report = import_reviews(s, reviews, name)
-    say(f"imported {name}: {report.summary()}")
-    if report.resembling:
-        listed = "; ".join(str(r) for r in report.resembling[:3])
-        more = len(report.resembling) - 3
-        say(
-            f"check: new names resemble existing ones: {listed}"
-            + (f"; and {more} more" if more > 0 else "")
-        )
+    _summary(name, report)
 
 
 @app.command("stix")
@@ -293,6 +286,11 @@ def stix(
     finally:
         if spool is not None:
             spool.close()
+    _summary(name, report)
+
+
+def _summary(name: str, report: Any) -> None:
+    """The import's summary line, and the new names that resemble known ones."""
     say(f"imported {name}: {report.summary()}")
     if report.resembling:
         listed = "; ".join(str(r) for r in report.resembling[:3])
