@@ -394,3 +394,15 @@ def test_a_name_shared_by_two_actors_is_refused_naming_the_object(cli, db_url) -
     assert result.exit_code == 65 and f"{apt28}, property 'name'" in result.stderr
     assert "Unit Alpha" in result.stderr and "Bureau Zeta" in result.stderr
     assert dump(db_url) == before
+
+
+def test_stix_ids_survive_a_dump_and_restore(cli, db_url, tmp_path) -> None:
+    cli("import", "stix", str(SAMPLE))
+    cli("export", "all", str(tmp_path / "dump"))
+    second = str(tmp_path / "restored.db")
+    cli("--db", second, "import", "all", str(tmp_path / "dump"))
+    assert dump(second)["external_id"] == dump(db_url)["external_id"]
+    before = dump(second)
+    assert "0 created" in cli("--db", second, "import", "stix", str(SAMPLE)).stderr
+    assert dump(second) == before
+    assert cli("--db", second, "db", "check").exit_code == 0

@@ -539,7 +539,6 @@ class StixImport:
         self.entities: dict[str, _Entity] = {}  # actors, incidents, reports: by STIX id
         self.statements: list[Statement] = []
         self.opinions: list[_Object] = []
-        self.skipped: set[str] = set()  # revoked or deprecated ids
         self.seen: set[str] = set()
 
     # --- reading ------------------------------------------------------------------------------
@@ -554,14 +553,13 @@ class StixImport:
             modified = obj.timestamp("modified")
             if previous is None or (modified or "") <= (previous.modified or ""):
                 return
+            del self.entities[obj.id]  # its newer version stands in for it, whatever it says
         self.seen.add(obj.id)
         if obj.flag("revoked"):
             self.report.revoked += 1
-            self.skipped.add(obj.id)
             return
         if obj.flag("x_mitre_deprecated"):
             self.report.deprecated += 1
-            self.skipped.add(obj.id)
             return
         if obj.type in ACTOR_TYPES or obj.type in INCIDENT_TYPES or obj.type == "report":
             self._check_entity(obj)
