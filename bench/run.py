@@ -18,6 +18,7 @@ import bulk
 import graph
 import names
 import startup
+import stix
 from common import Options, Report, add_common_arguments
 
 
@@ -34,6 +35,7 @@ BENCHMARKS = [
     Benchmark(bulk.NAME, bulk.DESCRIPTION, bulk.add_arguments, bulk.run),
     Benchmark(names.NAME, names.DESCRIPTION, names.add_arguments, names.run),
     Benchmark(graph.NAME, graph.DESCRIPTION, graph.add_arguments, graph.run),
+    Benchmark(stix.NAME, stix.DESCRIPTION, stix.add_arguments, stix.run),
 ]
 
 

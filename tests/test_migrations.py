@@ -107,6 +107,7 @@ POPULATE: dict[str, Callable[[Connection], None]] = {
     "0004": _populate_0002,
     "0005": _populate_0005,
     "0006": _populate_0005,  # 0006 rebuilds only the SQLite search index
+    "0007": _populate_0005,  # 0007 adds an empty table (external_id)
     "0008": _populate_0005,  # 0008 adds views only
 }
 TABLES = [

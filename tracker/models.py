@@ -356,3 +356,39 @@ class ClaimStance(Base):
     )
     actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id"), primary_key=True, index=True)
     stance: Mapped[str] = mapped_column(String(10), index=True)
+
+
+EXTERNAL_RECORDS = ("actor_id", "incident_id", "source_id", "claim_id")
+# Portable (PostgreSQL does not add booleans): exactly one record column is set.
+ONE_RECORD = (
+    " + ".join(f"(CASE WHEN {c} IS NULL THEN 0 ELSE 1 END)" for c in EXTERNAL_RECORDS) + " = 1"
+)
+
+
+class ExternalId(Base):
+    """A record's id in another system: a STIX object's id (`stix`), or the citation name an
+    ATT&CK description cites a reference by (`stix-citation`). A re-import matches by it before
+    any name, and `modified` (the STIX version last imported) says whether the object changed.
+    Exactly one of the record columns is set; merging or deleting the record carries it along."""
+
+    __tablename__ = "external_id"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scheme: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(300))
+    modified: Mapped[str | None] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("actor.id", ondelete="CASCADE"), index=True
+    )
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("source.id", ondelete="CASCADE"), index=True
+    )
+    claim_id: Mapped[int | None] = mapped_column(
+        ForeignKey("claim.id", ondelete="CASCADE"), index=True
+    )
+    __table_args__ = (
+        UniqueConstraint("scheme", "value"),
+        CheckConstraint(ONE_RECORD, name="one_record"),
+    )

@@ -203,6 +203,8 @@ class SimilarityIndex:
 
     def similar(self, name: str, limit: int = 3) -> list[Similar]:
         """Records with a name like `name` (exact matches are the caller's business), best first."""
+        if not self._entries:
+            return []  # nothing to resemble: spare the keys of a name (long titles cost)
         loose = loose_key(name)
         if not loose:
             return []

@@ -90,6 +90,8 @@ def name_key(value: str) -> str:
     mark (İ folds to i + dot), so the steps repeat until the key is stable: keys are idempotent.
     """
     key = _SPACES.sub(" ", _INVISIBLE.sub("", value)).strip()
+    if key.isascii():
+        return key.lower()  # ASCII has no accents, and NFKC leaves it as it is
     for _ in range(4):
         folded = unicodedata.normalize("NFKD", key.casefold())
         folded = "".join(c for c in folded if not unicodedata.combining(c))

@@ -1,7 +1,7 @@
 """SQL views for reading the database as a dataset: claim_report and attribution
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-29 06:30:00
 
 `sqlite3`, Datasette, a notebook or a BI tool can read the claim report and the attribution
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -40,6 +40,7 @@ from tracker.services.common import current_user
 from tracker.text import clean_actor_name, name_key
 
 NEW_NAMES_ENV = "TRACKER_NEW_NAMES"
+MANY = 1000  # records per statement when created in bulk
 NEW_NAMES_VALUES = ("create", "refuse")
 
 
@@ -123,6 +124,10 @@ class _Directory:
     policy: NamePolicy = field(default_factory=NamePolicy)
     # False: the caller writes the history of what it created (`write_history`), set-based.
     history_each: bool = True
+    # False: records created are not added to the similarity index, so new names are compared
+    # with the names known before (an import of another system's records, whose own names are
+    # told apart by their ids, not by how they read).
+    index_created: bool = True
     created: list[int] = field(default_factory=list)
     resembling: list[Resemblance] = field(default_factory=list)
     _index: SimilarityIndex | None = None
@@ -330,7 +335,7 @@ class _NamedDirectory(_Directory):
         for n, primary in names:
             if self._exact is not None:
                 self._exact.setdefault(name_key(n), []).append((ident, n, primary))
-            if self._index is not None:
+            if self._index is not None and self.index_created:
                 self._index.add(ident, n, name)
         fields = {"name": name, **values, "aliases": [n for n, p in names if not p]}
         self._created(ident, {key: fields.get(key) for key in snapshot})
@@ -464,12 +469,49 @@ class SourceDirectory(_Directory):
         `publisher` is the publisher's name, for the history."""
         at = now()
         values = {"uid": new_uid(), "authors": [], "created_at": at, "updated_at": at, **row}
-        values["title_key"] = key = name_key(values["title"])
+        values["title_key"] = name_key(values["title"])
         ident: int = self.conn.execute(insert(Source).returning(Source.id), values).scalar_one()
+        self._known(ident, values, publisher)
+        return ident
+
+    def create_many(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """New sources (their titles checked by the caller) in one statement; their ids, in
+        order. For imports that create thousands (the references of a STIX bundle)."""
+        if len(rows) > MANY:  # in slices: the statement's parameters are held at once
+            return [
+                i for n in range(0, len(rows), MANY) for i in self.create_many(rows[n : n + MANY])
+            ]
+        if not rows:
+            return []
+        at = now()
+        values = [
+            {
+                **dict.fromkeys(("publisher_id", "url", "published", "retrieved")),
+                **{"reliability": None, "kind": "other", "authors": []},
+                **row,
+                "uid": new_uid(),
+                "title_key": name_key(row["title"]),
+                "created_at": at,
+                "updated_at": at,
+            }
+            for row in rows
+        ]
+        ids: list[int] = list(
+            self.conn.execute(
+                insert(Source).returning(Source.id, sort_by_parameter_order=True), values
+            ).scalars()
+        )
+        for ident, row in zip(ids, values, strict=True):
+            self._known(ident, row, None)
+        return ids
+
+    def _known(self, ident: int, values: dict[str, Any], publisher: str | None) -> None:
+        """A source just created: in the preloaded directories, and its history entry."""
+        key = values["title_key"]
         if self._exact is not None and self._titles is not None:
             self._exact.setdefault((key, values.get("url")), ident)
             self._titles.setdefault(key, []).append(ident)
-        if self._index is not None:
+        if self._index is not None and self.index_created:
             self._index.add(ident, values["title"], values["title"])
         snapshot = {
             k: values.get(k)
@@ -477,7 +519,6 @@ class SourceDirectory(_Directory):
         }
         snapshot["publisher"] = publisher
         self._created(ident, snapshot)
-        return ident
 
 
 def actors(session: Any) -> ActorDirectory:

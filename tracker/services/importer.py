@@ -254,6 +254,104 @@ class _Names:
         )
 
 
+class Staging:
+    """The importer's scratch tables and its set-based merge, for any reader that turns its
+    input into claim rows (the flat format, STIX). Rows are added as they are read and written
+    to the scratch tables in batches; `merge` makes them claims, appearances, subjects, tags,
+    stances, incidents, verdicts and history in a handful of statements."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.conn = conn = session.connection()
+        for table in STAGES:
+            _drop_stage(conn, table)
+            table.create(conn)
+        self._stage = _stager(conn)
+        self.rows: list[tuple[Any, ...]] = []
+        self.about: list[tuple[int, int, str | None]] = []
+        self.tags: list[tuple[int, str]] = []
+        self.stances: list[tuple[int, int, str]] = []
+        self.incidents: list[tuple[int, int]] = []
+
+    def add(
+        self,
+        row: tuple[Any, ...],
+        about: Iterable[tuple[int, int, str | None]] = (),
+        tags: Iterable[tuple[int, str]] = (),
+        stances: Iterable[tuple[int, int, str]] = (),
+        incidents: Iterable[tuple[int, int]] = (),
+    ) -> None:
+        """One row, in stage_row's column order (see `claim_row`), and what hangs on its line."""
+        self.rows.append(row)
+        self.about.extend(about)
+        self.tags.extend(tags)
+        self.stances.extend(stances)
+        self.incidents.extend(incidents)
+        if len(self.rows) >= STAGE_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        for table, batch in (
+            (stage_row, self.rows),
+            (stage_about, self.about),
+            (stage_tag, self.tags),
+            (stage_stance, self.stances),
+            (stage_incident, self.incidents),
+        ):
+            if batch:
+                self._stage(table.name, batch)
+                batch.clear()
+
+    def merge(self, report: ImportReport, name: str) -> None:
+        self.flush()
+        _merge(self.session, report, self.conn.dialect.name, name)
+
+    def claims_of(self, lines: Iterable[int]) -> dict[int, int]:
+        """The claim each of these staged lines became (after `merge`)."""
+        wanted = set(lines)
+        return {
+            line: claim_id
+            for line, claim_id in self.conn.execute(select(stage_row.c.line, stage_row.c.claim_id))
+            if line in wanted
+        }
+
+    def close(self) -> None:
+        for table in STAGES:
+            _drop_stage(self.conn, table)
+
+
+def claim_row(
+    line: int,
+    claimant_id: int,
+    text: str,
+    *,
+    claimant_as: str | None = None,
+    quote: str | None = None,
+    stated: str | None = None,
+    note: str | None = None,
+    credibility: int | None = None,
+    verdict: str | None = None,
+    source_id: int | None = None,
+    confidence: str | None = None,
+) -> tuple[Any, ...]:
+    """A staged row, in stage_row's column order (its claim id is filled in by the merge)."""
+    return (
+        line,
+        claimant_id,
+        claimant_as,
+        text,
+        text_hash(text),
+        quote,
+        stated,
+        note,
+        credibility,
+        verdict,
+        source_id,
+        None,
+        confidence,
+    )
+
+
 def import_flat(
     session: Session,
     records: Iterable[tuple[int, dict[str, Any]]],
@@ -268,11 +366,7 @@ def import_flat(
     Names follow `identity`'s rules; new names that resemble known ones are listed in the report
     (`resembling`), and `strict_names` refuses the import if there are any."""
     report = ImportReport()
-    conn = session.connection()
-    dialect = conn.dialect.name
-    for table in STAGES:
-        _drop_stage(conn, table)
-        table.create(conn)
+    staging = Staging(session)
     names = _Names(session, report, strict_names)
     errors: list[RowError] = []
     bad = 0
@@ -280,25 +374,6 @@ def import_flat(
     if rejects is not None:
         reject_writer = csv.writer(rejects, lineterminator="\r\n")
         reject_writer.writerow(["line", *COLUMNS, "reason"])
-    rows: list[tuple[Any, ...]] = []
-    about: list[tuple[int, int, str | None]] = []
-    tags: list[tuple[int, str]] = []
-    stances: list[tuple[int, int, str]] = []
-    incidents: list[tuple[int, int]] = []
-    stage = _stager(conn)
-
-    def flush() -> None:
-        for table, batch in (
-            (stage_row, rows),
-            (stage_about, about),
-            (stage_tag, tags),
-            (stage_stance, stances),
-            (stage_incident, incidents),
-        ):
-            if batch:
-                stage(table.name, batch)
-                batch.clear()
-
     for line, record in records:
         report.rows += 1
         if progress is not None and report.rows % 1000 == 0:
@@ -317,13 +392,7 @@ def import_flat(
             elif len(errors) < MAX_LISTED:
                 errors.append(exc.error)
             continue
-        rows.append(staged[0])
-        about.extend(staged[1])
-        tags.extend((line, t) for t in row.tags)
-        stances.extend(staged[2])
-        incidents.extend(staged[3])
-        if len(rows) >= STAGE_BATCH:
-            flush()
+        staging.add(staged[0], staged[1], ((line, t) for t in row.tags), staged[2], staged[3])
     if bad and reject_writer is None:
         raise ImportRejected(name, errors, bad)
     names.finish()
@@ -334,10 +403,8 @@ def import_flat(
             "'tracker source add --new'"
         )
     report.rows_skipped = bad
-    flush()
-    _merge(session, report, dialect, name)
-    for table in STAGES:
-        _drop_stage(conn, table)
+    staging.merge(report, name)
+    staging.close()
     return report
 
 
@@ -384,21 +451,18 @@ def _resolve(
         elif column == "source":
             value = row.source
         raise BadRow(RowError(row.line, column, value, str(exc))) from None
-    # In the column order of stage_row.
-    staged = (
+    staged = claim_row(
         row.line,
         claimant_id,
-        claimant_as,
         row.text,
-        text_hash(row.text),
-        row.quote,
-        row.stated,
-        row.note,
-        row.credibility,
-        row.verdict,
-        source_id,
-        None,
-        row.confidence,
+        claimant_as=claimant_as,
+        quote=row.quote,
+        stated=row.stated,
+        note=row.note,
+        credibility=row.credibility,
+        verdict=row.verdict,
+        source_id=source_id,
+        confidence=row.confidence,
     )
     return staged, subjects, stances, incidents
 

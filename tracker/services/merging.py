@@ -417,7 +417,7 @@ def plan_delete(conn: Connection, entity: str, ident: int) -> Plan:
     assert row is not None
     plan = Plan(entity, None, _row(target, row))
     for table, column in _referrers(target):
-        own = table.name == f"{entity}_name"
+        own = table.name in (f"{entity}_name", "external_id")  # carried off with it
         rows = [_row(table, r) for r in conn.execute(select(table).where(table.c[column] == ident))]
         if rows and not own:
             plan.refused.append(f"{len(rows)} {table.name.replace('_', ' ')} row(s)")
