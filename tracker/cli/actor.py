@@ -19,6 +19,7 @@ from tracker.cli.common import (
     list_limit,
     say,
     session,
+    transact,
 )
 from tracker.cli.complete import actor_names
 from tracker.vocab import ActorKind
@@ -56,8 +57,8 @@ def add(
     """
     from tracker.services.actors import add_actor
 
-    with session() as s:
-        actor = add_actor(
+    actor = transact(
+        lambda s: add_actor(
             s,
             name,
             kind=kind,
@@ -66,6 +67,7 @@ def add(
             reliability=reliability,
             new=new,
         )
+    )
     say(f"added actor {actor.name!r} (#{actor.id})")
     typer.echo(actor.id)
 
@@ -134,8 +136,8 @@ def edit(
     """
     from tracker.services.actors import edit_actor
 
-    with session() as s:
-        found, changes = edit_actor(
+    found, changes = transact(
+        lambda s: edit_actor(
             s,
             actor,
             fields={
@@ -147,6 +149,7 @@ def edit(
             add={"aliases": alias or []},
             remove={"aliases": remove_alias or []},
         )
+    )
     if not changes:
         say(f"actor #{found.id}: nothing to change")
         return
@@ -178,10 +181,8 @@ def relate(
     from tracker.services.actors import relate_actors
 
     _part_of(relation)
-    with session() as s:
-        found, into = relate_actors(s, part, whole)
-        text = f"{found.name!r} (#{found.id}) is part of {into.name!r} (#{into.id})"
-    say(text)
+    found, into = transact(lambda s: relate_actors(s, part, whole))
+    say(f"{found.name!r} (#{found.id}) is part of {into.name!r} (#{into.id})")
 
 
 @app.command("unrelate")
@@ -197,10 +198,8 @@ def unrelate(
     from tracker.services.actors import unrelate_actors
 
     _part_of(relation)
-    with session() as s:
-        found, into = unrelate_actors(s, part, whole)
-        text = f"{found.name!r} is no longer recorded as part of {into.name!r}"
-    say(text)
+    found, into = transact(lambda s: unrelate_actors(s, part, whole))
+    say(f"{found.name!r} is no longer recorded as part of {into.name!r}")
 
 
 @app.command("merge")
