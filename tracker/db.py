@@ -54,6 +54,8 @@ RETRYABLE = {
     UNIQUE_VIOLATION: "a key taken by another writer",
 }
 T = TypeVar("T")
+# Any constant: the key of the advisory lock PostgreSQL schema changes queue on.
+MIGRATION_LOCK_KEY = 0x7472_6163_6B65_72  # "tracker"
 
 
 def default_path() -> Path:
@@ -694,6 +696,11 @@ def _migrate(database: Database, direction: str, revision: str) -> None:
             _pragma(conn, "foreign_keys = OFF")
         try:
             with conn.begin():
+                if not sqlite:
+                    # Writers no longer queue on a lock, but schema changes must: processes
+                    # opening a new database at once would each create it. The next in line
+                    # finds the revision already stored, and Alembic has nothing to do.
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
                 try:
                     getattr(command, direction)(alembic_config(conn), revision)
                 except CommandError as exc:
