@@ -543,36 +543,41 @@ class SourceDirectory(_Directory):
             query = query.where(Source.id != other_than)
         return self.conn.execute(query.limit(1)).first() is not None
 
-    def create(self, row: dict[str, Any], publisher: str | None = None) -> int:
+    def create(
+        self, row: dict[str, Any], publisher: str | None = None, *, namesake: bool = False
+    ) -> int:
         """A new source from its column values (title, kind, publisher_id, authors, url, ...);
-        `publisher` is the publisher's name, for the history. NameTaken if another writer
-        committed a source of this title and URL while this one was creating it."""
+        `publisher` is the publisher's name, for the history. A source of this title and URL
+        that exists already (another writer may have committed it a moment ago) is NameTaken,
+        unless `namesake` (`source add --new`): then this one is added beside it as its twin."""
         at = now()
         values = {"uid": new_uid(), "authors": [], "created_at": at, "updated_at": at, **row}
         values["title_key"] = key = name_key(values["title"])
         url = values.get("url")
-        values["twin"] = self.by_pair(values["title"], url) is not None
-        if values["twin"]:  # a namesake on purpose (--new): no key to race for
-            ident: int = self.conn.execute(insert(Source).returning(Source.id), values).scalar_one()
-        else:
+        values["twin"] = namesake and self.namesake(key, url)
+        inserted = None
+        if not values["twin"]:
             inserted = insert_unless_taken(self.conn, Source, values, SOURCE_IDENTITY, NOT_TWIN)
-            if inserted is None:
-                holder = self.conn.execute(
-                    select(Source.id).where(
-                        Source.title_key == key,
-                        identity_url(Source.url) == identity_url(url),
-                        ~Source.twin,
-                    )
-                ).scalar_one()
-                if self._exact is not None and self._titles is not None:
-                    self._exact.setdefault((key, url), holder)
-                    self._titles.setdefault(key, []).append(holder)
-                with_url = " with this URL" if url else ""
-                raise NameTaken(
-                    f"a source titled {values['title']!r}{with_url} exists already (#{holder})",
-                    holder,
+        if inserted is None and namesake:
+            values["twin"] = True
+            inserted = self.conn.execute(insert(Source).returning(Source.id), values).scalar()
+        if inserted is None:
+            holder = self.conn.execute(
+                select(Source.id).where(
+                    Source.title_key == key,
+                    identity_url(Source.url) == identity_url(url),
+                    ~Source.twin,
                 )
-            ident = inserted
+            ).scalar_one()
+            if self._exact is not None and self._titles is not None:
+                self._exact.setdefault((key, url), holder)
+                self._titles.setdefault(key, []).append(holder)
+            with_url = " with this URL" if url else ""
+            raise NameTaken(
+                f"a source titled {values['title']!r}{with_url} exists already (#{holder})",
+                holder,
+            )
+        ident: int = inserted
         if self._exact is not None and self._titles is not None:
             self._exact.setdefault((key, values.get("url")), ident)
             self._titles.setdefault(key, []).append(ident)

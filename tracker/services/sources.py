@@ -75,17 +75,23 @@ def resolve_source(session: Session, ref: str | int, *, create: bool = False) ->
 
 
 def _create(
-    session: Session, *, publisher: str | None = None, found_ok: bool = False, **values: Any
+    session: Session,
+    *,
+    publisher: str | None = None,
+    found_ok: bool = False,
+    namesake: bool = False,
+    **values: Any,
 ) -> Source:
     """One way to make a source, whatever asked for it: the directory writes it and its history.
     `found_ok`: a source of this title and URL that another writer created meanwhile is the
-    one asked for (find-or-create); otherwise that is a Conflict."""
+    one asked for (find-or-create); otherwise that is a Conflict, unless `namesake` (--new)
+    adds this one beside it."""
     publisher_actor = resolve_actor(session, publisher, create=True) if publisher else None
     if publisher_actor is not None:
         values["publisher_id"] = publisher_actor.id
     try:
         ident = identity.sources(session).create(
-            values, publisher_actor.name if publisher_actor else None
+            values, publisher_actor.name if publisher_actor else None, namesake=namesake
         )
     except identity.NameTaken as taken:
         if not found_ok:
@@ -128,7 +134,7 @@ def add_source(
     if url is not None and directory.by_pair(title, url) is not None:
         raise Conflict(f"a source titled {title!r} with this URL exists already")
     directory.check_new_source(title, url, strict=True, new=new, explicit=True)
-    source = _create(session, publisher=publisher, **values)
+    source = _create(session, publisher=publisher, namesake=new, **values)
     cited = [found.id for ref in cites if (found := _cite(session, source, ref)) is not None]
     if cited:
         record(session, "source", source.id, "edited", {"cites": {"added": cited}})
