@@ -43,6 +43,7 @@ for i in range({CLAIMS_EACH}):
             about=["PLA Unit 61398"],
             incidents=["APT1 intrusions"],
             tags=["apt"],
+            new=writer % 2 == 1,  # half of them skip the resemblance check (--new)
         )
     )
 database.close()
