@@ -363,3 +363,15 @@ def test_namesakes_added_on_purpose_are_twins(cli: Run, db_url: str) -> None:
         twins = dict(s.execute(select(Source.id, Source.twin).order_by(Source.id)).tuples().all())
     database.close()
     assert twins == {first: True, second: True, with_url: False}
+
+
+def test_an_unmerged_namesake_comes_back_as_a_twin(cli: Run, db_url: str) -> None:
+    first = cli("source", "add", "Globe article").stdout.strip()
+    second = cli("source", "add", "Globe article", "--new").stdout.strip()
+    cli("source", "merge", first, second, "--yes")
+    cli("source", "unmerge", second)
+    database = open_database(db_url)
+    with database.session(write=False) as s:
+        twins = dict(s.execute(select(Source.id, Source.twin).order_by(Source.id)).tuples().all())
+    database.close()
+    assert twins == {int(first): False, int(second): True}
