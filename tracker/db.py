@@ -290,7 +290,7 @@ def translate(exc: DBAPIError, url: URL | None = None, *, write: bool = True) ->
     if sqlstate(exc) in (SERIALIZATION_FAILURE, DEADLOCK):
         return DatabaseLocked(
             f"the database is busy: this change collided with another writer's "
-            f"({RETRYABLE[str(sqlstate(exc))]}){where}; nothing was changed, try again"
+            f"in {RETRYABLE[str(sqlstate(exc))]}{where}; nothing was changed, try again"
         )
     if any(m in message for m in ("database is locked", "could not obtain lock", "lock timeout")):
         return DatabaseLocked(
