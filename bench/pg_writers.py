@@ -72,6 +72,7 @@ try:
         raise Undo
 except Undo:
     pass
+Path(f"{{start}}.ready{{writer}}").touch()
 while not start.exists():
     time.sleep(0.002)
 durations, i = [], 0
@@ -110,7 +111,8 @@ def add_arguments(parser: Options) -> None:
         "--writers-import-rows",
         type=int,
         default=100_000,
-        help="rows of the import a claim add runs beside (default 100,000; the issue's: 1M)",
+        help="rows of the import a claim add runs beside (default 100,000; the issue's: 1M; "
+        "0 skips that part)",
     )
     parser.add_argument(
         "--writers-claim-every",
@@ -190,7 +192,7 @@ class Throughput:
 def throughput(server: Server, writers: int, seconds: float) -> Throughput:
     """`writers` processes adding claims for `seconds` into a new database."""
     with fresh_database(server, keep=False) as url, tempfile.TemporaryDirectory() as folder:
-        _tracker(url, "db", "status")  # the schema, before the clock starts
+        _tracker(url, "db", "upgrade")  # the schema, before the clock starts
         start = Path(folder) / "start"
         children = [
             subprocess.Popen(
@@ -202,7 +204,11 @@ def throughput(server: Server, writers: int, seconds: float) -> Throughput:
             )
             for w in range(writers)
         ]
-        time.sleep(2.0 + 0.5 * writers)  # every writer has imported tracker and connected
+        ready = [Path(f"{start}.ready{w}") for w in range(writers)]
+        while not all(r.exists() for r in ready):  # every writer connected and warmed up
+            if any(child.poll() is not None for child in children):
+                break
+            time.sleep(0.05)
         with LockWatch(url) as watch:
             start.touch()
             outputs = [child.communicate() for child in children]
@@ -339,6 +345,15 @@ def run(args: argparse.Namespace) -> Report:
     ]
     report.ok &= many.longest_wait <= max(many.durations)
     rows = args.writers_import_rows
+    report.notes += [
+        f"Server: PostgreSQL {server.version} at {server.where()}; this machine has "
+        f"{os.cpu_count()} cores, shared with other work while measuring (load average "
+        f"{os.getloadavg()[0]:.1f}): ratios within this run are what count.",
+        f"Every claim kept and every name created once in both runs ({one.claims:,} and "
+        f"{many.claims:,} claims); lock waits sampled every {SAMPLE_S * 1000:.0f} ms.",
+    ]
+    if not rows:
+        return report
     print(f"{NAME}: claim add during an import of {rows:,} rows ...", flush=True)
     alone, during, import_s, import_wait = claim_add_during_import(
         server, rows, args.writers_claim_every, args.seed
@@ -357,11 +372,6 @@ def run(args: argparse.Namespace) -> Report:
         ]
     )
     report.notes += [
-        f"Server: PostgreSQL {server.version} at {server.where()}; this machine has "
-        f"{os.cpu_count()} cores, shared with other work while measuring (load average "
-        f"{os.getloadavg()[0]:.1f}): ratios within this run are what count.",
-        f"Every claim kept and every name created once in both runs ({one.claims:,} and "
-        f"{many.claims:,} claims); lock waits sampled every {SAMPLE_S * 1000:.0f} ms.",
         f"Import of {rows:,} rows: {import_s:,.1f} s; claim adds during it: "
         + ", ".join(_ms(d) for d in during)
         + f"; longest lock wait seen meanwhile {_ms(import_wait)}.",
