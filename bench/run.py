@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import bulk
 import graph
 import names
+import pg_writers
 import startup
 import stix
 from common import Options, Report, add_common_arguments
@@ -36,6 +37,7 @@ BENCHMARKS = [
     Benchmark(names.NAME, names.DESCRIPTION, names.add_arguments, names.run),
     Benchmark(graph.NAME, graph.DESCRIPTION, graph.add_arguments, graph.run),
     Benchmark(stix.NAME, stix.DESCRIPTION, stix.add_arguments, stix.run),
+    Benchmark(pg_writers.NAME, pg_writers.DESCRIPTION, pg_writers.add_arguments, pg_writers.run),
 ]
 
 

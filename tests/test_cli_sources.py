@@ -350,3 +350,28 @@ def test_authors_can_be_cleared(cli, seeded, db_url) -> None:
     cli("source", "edit", "1", "--author", "")
     assert source_json(cli, "1")["authors"] == []
     assert source_history(db_url, 1)[-1] == ("edited", {"authors": {"removed": ["Dan McWhorter"]}})
+
+
+def test_namesakes_added_on_purpose_are_twins(cli: Run, db_url: str) -> None:
+    first = int(cli("source", "add", "Globe article").stdout)
+    second = int(cli("source", "add", "Globe article", "--new").stdout)
+    with_url = int(cli("source", "add", "Globe article", "--url", GLOBE_URL).stdout)
+    # Edited to the title and URL of another, a source becomes its namesake (no key refuses it).
+    cli("source", "edit", str(first), "--url", GLOBE_URL)
+    database = open_database(db_url)
+    with database.session(write=False) as s:
+        twins = dict(s.execute(select(Source.id, Source.twin).order_by(Source.id)).tuples().all())
+    database.close()
+    assert twins == {first: True, second: True, with_url: False}
+
+
+def test_an_unmerged_namesake_comes_back_as_a_twin(cli: Run, db_url: str) -> None:
+    first = cli("source", "add", "Globe article").stdout.strip()
+    second = cli("source", "add", "Globe article", "--new").stdout.strip()
+    cli("source", "merge", first, second, "--yes")
+    cli("source", "unmerge", second)
+    database = open_database(db_url)
+    with database.session(write=False) as s:
+        twins = dict(s.execute(select(Source.id, Source.twin).order_by(Source.id)).tuples().all())
+    database.close()
+    assert twins == {int(first): False, int(second): True}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from tracker.db import WRITE_LOCK_KEY, open_database
+from tracker.db import open_database
 from tracker.models import Actor, Appearance, Claim, Source
 
 TRACKER = str(Path(sys.executable).parent / "tracker")
@@ -54,7 +54,9 @@ def test_parallel_writers_keep_every_claim_and_create_each_name_once(db_url) -> 
 
 
 def _hold_write_lock(backend: str, db_url: str) -> Callable[[], None]:
-    """Take the lock a tracker writer needs, from outside; returns the release."""
+    """Take, from outside, the lock a `claim add --by Mandiant` needs; returns the release. On
+    SQLite that is the file's write lock; PostgreSQL has no such lock, so another transaction
+    is left creating the actor Mandiant, which the writer must wait for."""
     subprocess.run([TRACKER, "db", "status"], env=_env(db_url), check=True, capture_output=True)
     if backend == "sqlite":
         holder = sqlite3.connect(db_url, isolation_level=None)
@@ -67,10 +69,17 @@ def _hold_write_lock(backend: str, db_url: str) -> Callable[[], None]:
         return release
     engine = create_engine(db_url)
     conn = engine.connect()
-    conn.execute(text(f"SELECT pg_advisory_lock({WRITE_LOCK_KEY})"))
+    conn.execute(
+        text(
+            "WITH a AS (INSERT INTO actor (uid, name, kind, created_at, updated_at)"
+            " VALUES ('holder', 'Mandiant', 'other', now(), now()) RETURNING id)"
+            " INSERT INTO actor_name (actor_id, name, key, is_primary)"
+            " SELECT id, 'Mandiant', 'mandiant', true FROM a"
+        )
+    )
 
     def release_pg() -> None:
-        conn.execute(text(f"SELECT pg_advisory_unlock({WRITE_LOCK_KEY})"))
+        conn.rollback()
         conn.close()
         engine.dispose()
 

@@ -7,14 +7,16 @@ imported only when there is something to upgrade, so everyday commands stay fast
 from __future__ import annotations
 
 import os
+import random
 import re
 import sqlite3
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -33,9 +35,27 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 # The newest migration in migrations/versions; a test keeps the two in step.
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0010"
 BUSY_TIMEOUT_MS = 5000
 ENV_VAR = "TRACKER_DB"
+# How many times a PostgreSQL unit of work that lost a race to another writer is run in all.
+ATTEMPTS_ENV = "TRACKER_WRITE_ATTEMPTS"
+DEFAULT_ATTEMPTS = 5
+MAX_ATTEMPTS = 20
+# SQLSTATEs after which running the whole unit of work again can succeed: PostgreSQL aborted it
+# to let another writer on (a serialization failure, or the victim of a deadlock), or another
+# writer committed a unique key first (the new run finds that record instead of inserting it).
+SERIALIZATION_FAILURE = "40001"
+DEADLOCK = "40P01"
+UNIQUE_VIOLATION = "23505"
+RETRYABLE = {
+    SERIALIZATION_FAILURE: "a serialization failure",
+    DEADLOCK: "a deadlock",
+    UNIQUE_VIOLATION: "a key taken by another writer",
+}
+T = TypeVar("T")
+# Any constant: the key of the advisory lock PostgreSQL schema changes queue on.
+MIGRATION_LOCK_KEY = 0x7472_6163_6B65_72  # "tracker"
 
 
 def default_path() -> Path:
@@ -192,10 +212,6 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
-# Any constant: the key of the advisory lock that PostgreSQL writers take.
-WRITE_LOCK_KEY = 0x7472_6163_6B65_72  # "tracker"
-
-
 def _configure_postgresql(engine: Engine) -> None:
     # The recursive CTEs (evidence, organisational tree) look costly to the planner, which then
     # JIT-compiles them: evidence.walk took 1.1 s on a 5-claim database with JIT, 17 ms
@@ -206,15 +222,15 @@ def _configure_postgresql(engine: Engine) -> None:
             cursor.execute("SET jit = off")
         dbapi_connection.commit()
 
-    # Writers queue on one transaction-scoped advisory lock, as SQLite's BEGIN IMMEDIATE makes
-    # them queue on the file: a look-up-then-insert (find or create an actor) cannot race
-    # another process, and a writer waits at most the busy timeout. Readers never wait.
+    # No global write lock: writers run side by side, find-or-create relies on unique keys
+    # (INSERT ... ON CONFLICT in services/identity.py), and a unit of work that loses a race is
+    # run again (Database.transaction). A writer still never waits on a row lock for longer than
+    # the busy timeout. Readers never wait.
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         if conn.get_execution_options().get("tracker_readonly", False):
             return
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{BUSY_TIMEOUT_MS}ms'")
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 
 def make_engine(url: URL, *, readonly: str | None = None) -> Engine:
@@ -259,10 +275,37 @@ def driver_message(exc: DBAPIError) -> str:
     return redact(message)
 
 
+def sqlstate(exc: DBAPIError) -> str | None:
+    """The SQLSTATE code PostgreSQL gave the error (None from SQLite)."""
+    return getattr(exc.orig, "sqlstate", None)
+
+
+def write_attempts() -> int:
+    """How many times a PostgreSQL writer runs a unit of work that keeps losing races
+    (TRACKER_WRITE_ATTEMPTS, 1 to MAX_ATTEMPTS; DEFAULT_ATTEMPTS if unset)."""
+    value = os.environ.get(ATTEMPTS_ENV, "").strip()
+    if not value:
+        return DEFAULT_ATTEMPTS
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_ATTEMPTS:
+        raise UsageError(f"{ATTEMPTS_ENV}={value!r} is not a whole number from 1 to {MAX_ATTEMPTS}")
+    return int(value)
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before attempt `attempt + 1`: exponential from 20 ms, capped at 1 s, with
+    full jitter so that writers which collided do not collide again in step."""
+    return random.uniform(0, min(1.0, 0.02 * 2**attempt))
+
+
 def translate(exc: DBAPIError, url: URL | None = None, *, write: bool = True) -> TrackerError:
     """Turn a driver error into one of ours, with no password and no SQL in the message."""
     message = driver_message(exc)
     where = f" ({describe(url)})" if url is not None else ""
+    if sqlstate(exc) in (SERIALIZATION_FAILURE, DEADLOCK):
+        return DatabaseLocked(
+            f"the database is busy: this change collided with another writer's "
+            f"in {RETRYABLE[str(sqlstate(exc))]}{where}; nothing was changed, try again"
+        )
     if any(m in message for m in ("database is locked", "could not obtain lock", "lock timeout")):
         return DatabaseLocked(
             f"the database is busy: another process held its lock for over "
@@ -296,16 +339,53 @@ class Database:
 
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:
-        """One transaction: committed if the block ends normally, rolled back otherwise."""
+        """One transaction: committed if the block ends normally, rolled back otherwise. A
+        block cannot be run again: writers that may race others use `transaction`."""
+        try:
+            with self._session(write) as session:
+                yield session
+        except DBAPIError as exc:
+            raise translate(exc, self.url, write=write) from exc
+
+    @contextmanager
+    def _session(self, write: bool) -> Iterator[Session]:
         from sqlalchemy.orm import Session
 
         self._check_writable(write)
         bind = self.engine if write else self.engine.execution_options(tracker_readonly=True)
-        try:
-            with Session(bind, expire_on_commit=False) as session, session.begin():
-                yield session
-        except DBAPIError as exc:
-            raise translate(exc, self.url, write=write) from exc
+        with Session(bind, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def transaction(
+        self, work: Callable[[Session], T], *, write: bool = True, retry: bool = True
+    ) -> T:
+        """`work(session)` in one transaction, committed if it returns; its result.
+
+        On PostgreSQL writers run side by side: a unit of work that loses a race to another
+        writer (a deadlock, a serialization failure, a unique key committed first) is rolled
+        back and run again from the start, up to `write_attempts()` times in all with jittered
+        backoff, then refused as busy (exit 75), nothing changed. So `work` must change
+        nothing but the database (`retry=False` where it cannot run twice, as when it reads
+        standard input). SQLite's writers queue on the file instead: one attempt."""
+        attempts = write_attempts() if retry and write and self.backend == "postgresql" else 1
+        attempt = 1
+        while True:
+            try:
+                with self._session(write) as session:
+                    return work(session)
+            except DBAPIError as exc:
+                state = sqlstate(exc)
+                if state not in RETRYABLE or attempt >= attempts:
+                    if state in RETRYABLE and state != UNIQUE_VIOLATION and attempts > 1:
+                        raise DatabaseLocked(
+                            f"the database is busy: this change collided with other writers "
+                            f"{attempts} times, the last time in {RETRYABLE[state]} "
+                            f"({describe(self.url)}); nothing was changed, try again"
+                        ) from exc
+                    # A key still taken after every re-run is no race: the plain refusal.
+                    raise translate(exc, self.url, write=write) from exc
+            time.sleep(backoff(attempt))
+            attempt += 1
 
     @contextmanager
     def connect(self, *, write: bool = False) -> Iterator[Connection]:
@@ -630,6 +710,11 @@ def _migrate(database: Database, direction: str, revision: str) -> None:
             _pragma(conn, "foreign_keys = OFF")
         try:
             with conn.begin():
+                if not sqlite:
+                    # Writers no longer queue on a lock, but schema changes must: processes
+                    # opening a new database at once would each create it. The next in line
+                    # finds the revision already stored, and Alembic has nothing to do.
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
                 try:
                     getattr(command, direction)(alembic_config(conn), revision)
                 except CommandError as exc:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -142,12 +143,26 @@ class Source(PublicId, Timestamps, Base):
     published: Mapped[str | None] = mapped_column(String(10))
     retrieved: Mapped[str | None] = mapped_column(String(10))
     reliability: Mapped[str | None] = mapped_column(String(1))
+    # A namesake added on purpose (`source add --new`): a source with the same title and URL
+    # came first. The first of each title and URL is unique, so that writers running side by
+    # side create each source once (services/identity.py).
+    twin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     publisher: Mapped[Actor | None] = relationship()
     cites: Mapped[list["Source"]] = relationship(
         secondary="source_citation",
         primaryjoin="Source.id == SourceCitation.source_id",
         secondaryjoin="Source.id == SourceCitation.cited_id",
         order_by="Source.id",
+    )
+    __table_args__ = (
+        Index(
+            "uq_source_identity",
+            "title_key",
+            text("coalesce(url, '')"),
+            unique=True,
+            sqlite_where=text("NOT twin"),
+            postgresql_where=text("NOT twin"),
+        ),
     )
 
 

@@ -22,6 +22,7 @@ from tracker.cli.common import (
     list_limit,
     say,
     session,
+    transact,
     web_of,
 )
 from tracker.cli.complete import actor_names
@@ -60,8 +61,8 @@ def add(
     """
     from tracker.services.actors import add_actor
 
-    with session() as s:
-        actor = add_actor(
+    actor = transact(
+        lambda s: add_actor(
             s,
             name,
             kind=kind,
@@ -70,6 +71,7 @@ def add(
             reliability=reliability,
             new=new,
         )
+    )
     say(f"added actor {actor.name!r} (#{actor.id})")
     typer.echo(actor.id)
 
@@ -146,8 +148,8 @@ def edit(
     """
     from tracker.services.actors import edit_actor
 
-    with session() as s:
-        found, changes = edit_actor(
+    found, changes = transact(
+        lambda s: edit_actor(
             s,
             actor,
             fields={
@@ -159,6 +161,7 @@ def edit(
             add={"aliases": alias or []},
             remove={"aliases": remove_alias or []},
         )
+    )
     if not changes:
         say(f"actor #{found.id}: nothing to change")
         return
@@ -190,10 +193,8 @@ def relate(
     from tracker.services.actors import relate_actors
 
     _part_of(relation)
-    with session() as s:
-        found, into = relate_actors(s, part, whole)
-        text = f"{found.name!r} (#{found.id}) is part of {into.name!r} (#{into.id})"
-    say(text)
+    found, into = transact(lambda s: relate_actors(s, part, whole))
+    say(f"{found.name!r} (#{found.id}) is part of {into.name!r} (#{into.id})")
 
 
 @app.command("unrelate")
@@ -209,10 +210,8 @@ def unrelate(
     from tracker.services.actors import unrelate_actors
 
     _part_of(relation)
-    with session() as s:
-        found, into = unrelate_actors(s, part, whole)
-        text = f"{found.name!r} is no longer recorded as part of {into.name!r}"
-    say(text)
+    found, into = transact(lambda s: unrelate_actors(s, part, whole))
+    say(f"{found.name!r} is no longer recorded as part of {into.name!r}")
 
 
 @app.command("merge")

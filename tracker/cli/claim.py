@@ -25,6 +25,7 @@ from tracker.cli.common import (
     list_limit,
     say,
     session,
+    transact,
     web_of,
 )
 from tracker.cli.complete import actor_names, source_titles
@@ -34,6 +35,8 @@ from tracker.vocab import Confidence as ConfidenceLevel
 from tracker.vocab import Relation, Status, Verdict
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from tracker.services.claim_report import ClaimFilter
 
 app = group("Record, link, rate and read claims.")
@@ -257,8 +260,8 @@ def add(
 def _record(values: dict[str, Any], new: bool) -> Any:
     from tracker.services.claims import add_claim
 
-    with session() as s:
-        return add_claim(
+    return transact(
+        lambda s: add_claim(
             s,
             values["text"],
             by=values["by"],
@@ -276,6 +279,7 @@ def _record(values: dict[str, Any], new: bool) -> Any:
             same_as=values["same_as"],
             confidence=values["confidence"],
         )
+    )
 
 
 @app.command(
@@ -501,9 +505,10 @@ def edit(
     from tracker.services.identity import allow_new
 
     text = _text_given(text, text_file, "'--text'")
-    with session() as s:
+
+    def work(s: "Session") -> tuple[int, Any]:
         allow_new(s, new)
-        ident, changes = edit_claim(
+        return edit_claim(
             s,
             claim,
             fields={
@@ -535,6 +540,8 @@ def edit(
                 "same_as": remove_same_as or [],
             },
         )
+
+    ident, changes = transact(work)
     say(f"updated claim #{ident}" if changes else f"claim #{ident}: nothing to change")
 
 
@@ -556,8 +563,7 @@ def delete(
     with session(write=False) as s:
         preview = deletion_preview(s, claim, force=force)
     confirm(preview, "Delete?", yes)
-    with session() as s:
-        ident = delete_claim(s, claim, force=force)
+    ident = transact(lambda s: delete_claim(s, claim, force=force))
     say(f"deleted claim #{ident}; 'tracker claim history {ident}' still shows it")
 
 
@@ -579,8 +585,7 @@ def link(
     """
     from tracker.services.claims import link_claims
 
-    with session() as s:
-        made = link_claims(s, claim, relation, other, note)
+    made = transact(lambda s: link_claims(s, claim, relation, other, note))
     say(f"linked: #{made.from_id} {made.relation} #{made.to_id}")
 
 
@@ -598,8 +603,7 @@ def unlink(
     """
     from tracker.services.claims import unlink_claims
 
-    with session() as s:
-        unlink_claims(s, claim, relation, other)
+    transact(lambda s: unlink_claims(s, claim, relation, other))
     say(f"unlinked: #{claim} {relation.value} #{other}")
 
 
@@ -630,8 +634,7 @@ def rate(
     """
     from tracker.services.claims import rate_claim
 
-    with session() as s:
-        entry = rate_claim(s, claim, verdict, note=note, reviewer=by)
+    entry = transact(lambda s: rate_claim(s, claim, verdict, note=note, reviewer=by))
     say(f"rated claim #{entry.claim_id}: {entry.verdict}")
 
 

@@ -19,6 +19,8 @@ from typer.core import TyperGroup, TyperOption
 
 from tracker.errors import StorageError, UsageError
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
     from sqlalchemy.orm import Session
@@ -290,6 +292,27 @@ def session(*, write: bool = True) -> Iterator[Session]:
         database.close()
     for note in notes:
         say(note)
+
+
+def transact(work: Callable[[Session], T], *, retry: bool = True) -> T:
+    """`work` in one write transaction on the selected database, run again from the start if it
+    loses a race to another writer (Database.transaction); the notes it queued are printed once
+    it commits. Print nothing inside `work`: it may run more than once."""
+    database = open_db()
+    notes: list[str] = []
+
+    def run(s: Session) -> T:
+        result = work(s)
+        notes[:] = s.info.get("notes", [])
+        return result
+
+    try:
+        result = database.transaction(run, retry=retry)
+    finally:
+        database.close()
+    for note in notes:
+        say(note)
+    return result
 
 
 @contextmanager

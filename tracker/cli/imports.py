@@ -5,7 +5,7 @@ import sys
 import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,8 +17,12 @@ from tracker.cli.common import (
     progress,
     say,
     session,
+    transact,
 )
 from tracker.errors import StorageError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 app = group(
     "Import claims in bulk (CSV, JSON Lines, XLSX), ClaimReview, STIX 2.1, or restore a "
@@ -116,41 +120,48 @@ def claims(
     kind = _format(file, fmt)
     if sheet is not None and kind != "xlsx":
         raise typer.BadParameter("--sheet applies to XLSX workbooks only", param_hint="'--sheet'")
-    stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
-    try:
-        reader: Reader
-        if kind == "xlsx":
-            if file == "-":
-                stream = _seekable(stream)
-            reader = XlsxReader(stream, name, sheet=sheet, ignore_extra=ignore_extra)
-        else:
-            reader = Reader(stream, name, kind, ignore_extra=ignore_extra)
-        total = Path(file).stat().st_size if file != "-" else None
-        with progress(total, "import") as tick, session() as s:
-            if skip_invalid:
-                with output_stream(skip_invalid, inputs=[file]) as rejects:
+    total = Path(file).stat().st_size if file != "-" else None
+
+    def work(s: "Session") -> Any:
+        # Opened by each run: a run that lost a race to another writer reads the file again.
+        stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
+        try:
+            reader: Reader
+            if kind == "xlsx":
+                if file == "-":
+                    stream = _seekable(stream)
+                reader = XlsxReader(stream, name, sheet=sheet, ignore_extra=ignore_extra)
+            else:
+                reader = Reader(stream, name, kind, ignore_extra=ignore_extra)
+            with progress(total, "import") as tick:
+                if skip_invalid:
+                    with output_stream(skip_invalid, inputs=[file]) as rejects:
+                        report = import_flat(
+                            s,
+                            reader,
+                            name=name,
+                            rejects=rejects,
+                            progress=lambda rows: tick(rows, reader.bytes_read),
+                            strict_names=strict_names,
+                        )
+                else:
                     report = import_flat(
                         s,
                         reader,
                         name=name,
-                        rejects=rejects,
                         progress=lambda rows: tick(rows, reader.bytes_read),
                         strict_names=strict_names,
                     )
-            else:
-                report = import_flat(
-                    s,
-                    reader,
-                    name=name,
-                    progress=lambda rows: tick(rows, reader.bytes_read),
-                    strict_names=strict_names,
-                )
-            if report_names:
-                with output_stream(report_names, inputs=[file]) as out:
-                    _write_resemblances(report, out)
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
+                if report_names:
+                    with output_stream(report_names, inputs=[file]) as out:
+                        _write_resemblances(report, out)
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+        return report
+
+    # Standard input cannot be read twice: one attempt.
+    report = transact(work, retry=file != "-")
     say(f"imported {name}: {report.summary()}")
     if report.resembling:
         hint = f" (all in {report_names})" if report_names else " (--report-names FILE lists all)"
@@ -211,8 +222,7 @@ def claimreview(
         with open(file, "rb") as stream:
             nodes = read_reviews(stream, name)
     reviews = parse_reviews(nodes, name, labels)
-    with session() as s:
-        report = import_reviews(s, reviews, name)
+    report = transact(lambda s: import_reviews(s, reviews, name))
     _summary(name, report)
 
 
@@ -275,13 +285,17 @@ def stix(
     try:
         size = sum(f.stat().st_size for f in files)
         # Reading fills the first half of the bar, writing the claims the second.
-        with progress(2 * size, "import") as tick, session() as s:
-            report = import_stix(
-                s,
-                read_paths(files, tick, [name] if source == "-" else None),
-                name=name,
-                claimant=claimant,
-                progress=lambda n, share: tick(n, size + int(share * size)),
+        # The input is a file (stdin spooled), so a run that loses a race to another writer
+        # reads it again from the start.
+        with progress(2 * size, "import") as tick:
+            report = transact(
+                lambda s: import_stix(
+                    s,
+                    read_paths(files, tick, [name] if source == "-" else None),
+                    name=name,
+                    claimant=claimant,
+                    progress=lambda n, share: tick(n, size + int(share * size)),
+                )
             )
     finally:
         if spool is not None:

@@ -1,6 +1,6 @@
 """tracker incident ...: what happened (an intrusion, a leak, an influence operation)."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,10 +19,14 @@ from tracker.cli.common import (
     heading,
     say,
     session,
+    transact,
     web_of,
 )
 from tracker.cli.complete import actor_names
 from tracker.errors import Conflict
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 from tracker.vocab import IncidentKind
 
 app = group("Record and look up incidents (what happened, and whom it is blamed on).")
@@ -62,8 +66,8 @@ def add(
     """
     from tracker.services.incidents import add_incident
 
-    with session() as s:
-        incident = add_incident(
+    incident = transact(
+        lambda s: add_incident(
             s,
             name,
             kind=kind,
@@ -74,7 +78,8 @@ def add(
             description=description,
             new=new,
         )
-        label, ident = incident.name, incident.id
+    )
+    label, ident = incident.name, incident.id
     say(f"added incident {label!r} (#{ident})")
     typer.echo(ident)
 
@@ -153,8 +158,8 @@ def edit(
     """
     from tracker.services.incidents import edit_incident
 
-    with session() as s:
-        found, changes = edit_incident(
+    found, changes = transact(
+        lambda s: edit_incident(
             s,
             incident,
             name=name,
@@ -167,7 +172,8 @@ def edit(
             add_victims=victim or [],
             remove_victims=remove_victim or [],
         )
-        label, ident = found.name, found.id
+    )
+    label, ident = found.name, found.id
     say(
         f"updated incident {label!r} (#{ident})"
         if changes
@@ -200,13 +206,16 @@ def merge(
     what = f"incident {plan.other['name']!r} (#{plan.other['id']})"
     into = f"{plan.keep['name']!r} (#{plan.keep['id']})"
     confirm([f"merging {what} into {into}:", *plan.lines()], "Merge?", yes)
-    with session() as s:
+
+    def work(s: "Session") -> None:
         again = plan_merge(s, keep, other)
         if not same_plan(plan, again):
             raise Conflict(
                 "the incidents changed since the preview; nothing was changed, run it again"
             )
         apply_merge(s, again)
+
+    transact(work)
     say(f"merged {plan.other['name']!r} into {plan.keep['name']!r} (#{plan.keep['id']})")
 
 
@@ -222,9 +231,8 @@ def unmerge(
     """
     from tracker.services.incidents import unmerge_incident
 
-    with session() as s:
-        restored = unmerge_incident(s, incident)
-        name, ident = restored.name, restored.id
+    restored = transact(lambda s: unmerge_incident(s, incident))
+    name, ident = restored.name, restored.id
     say(f"restored incident {name!r} (#{ident})")
 
 

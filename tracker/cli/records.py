@@ -1,8 +1,13 @@
 """What `actor` and `source` commands share: merge, unmerge, delete and history, each a preview
 and a question before anything changes (off a terminal, --yes)."""
 
-from tracker.cli.common import Format, confirm, say, session
+from typing import TYPE_CHECKING
+
+from tracker.cli.common import Format, confirm, say, session, transact
 from tracker.errors import Conflict
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def _label(entity: str, row: dict[str, object]) -> str:
@@ -21,7 +26,8 @@ def merge(entity: str, keep: str, other: str, yes: bool) -> None:
     assert plan.keep is not None
     heading = f"merging {entity} {_label(entity, plan.other)} into {_label(entity, plan.keep)}:"
     confirm([heading, *plan.lines()], "Merge?", yes)
-    with session() as s:
+
+    def work(s: "Session") -> None:
         # Asked outside the transaction (no lock held while a person reads): check nothing moved.
         again = plan_merge_refs(s, entity, keep, other)
         if not same_plan(plan, again):
@@ -29,6 +35,8 @@ def merge(entity: str, keep: str, other: str, yes: bool) -> None:
                 f"the {entity}s changed since the preview; nothing changed, run it again"
             )
         apply_merge(s, again)
+
+    transact(work)
     say(
         f"merged {_label(entity, plan.other)} into {_label(entity, plan.keep)}; "
         f"'tracker {entity} unmerge {plan.other['id']}' undoes it"
@@ -38,8 +46,7 @@ def merge(entity: str, keep: str, other: str, yes: bool) -> None:
 def unmerge(entity: str, ref: str) -> None:
     from tracker.services.merging import unmerge_ref
 
-    with session() as s:
-        restored = unmerge_ref(s, entity, ref)
+    restored = transact(lambda s: unmerge_ref(s, entity, ref))
     say(f"restored {entity} {_label(entity, restored)}")
 
 
@@ -50,8 +57,7 @@ def delete(entity: str, ref: str, yes: bool) -> None:
         plan = plan_delete_ref(s, entity, ref)
     if not plan.refused:
         confirm([f"deleting {entity} {_label(entity, plan.other)}"], "Delete?", yes)
-    with session() as s:
-        ident = delete_record(s, entity, ref)
+    ident = transact(lambda s: delete_record(s, entity, ref))
     say(f"deleted {entity} #{ident}; 'tracker {entity} history {ident}' still shows it")
 
 

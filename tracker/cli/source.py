@@ -1,6 +1,6 @@
 """tracker source ...: the reports, articles and statements claims appear in."""
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,9 +23,13 @@ from tracker.cli.common import (
     list_limit,
     say,
     session,
+    transact,
 )
 from tracker.cli.complete import actor_names, source_titles
 from tracker.vocab import SourceKind
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 app = group("Record and look up sources (where claims appear).")
 
@@ -88,8 +92,8 @@ def add(
     """
     from tracker.services.sources import add_source
 
-    with session() as s:
-        source = add_source(
+    source = transact(
+        lambda s: add_source(
             s,
             title,
             kind=kind,
@@ -102,6 +106,7 @@ def add(
             cites=cites or [],
             new=new,
         )
+    )
     say(f"added source {source.title!r} (#{source.id})")
     typer.echo(source.id)
 
@@ -190,9 +195,9 @@ def edit(
     from tracker.services.identity import allow_new
     from tracker.services.sources import edit_source
 
-    with session() as s:
+    def work(s: "Session") -> tuple[Any, Any]:
         allow_new(s, new)
-        found, changes = edit_source(
+        return edit_source(
             s,
             source,
             fields={
@@ -208,6 +213,8 @@ def edit(
             add={"cites": cites or []},
             remove={"cites": uncites or []},
         )
+
+    found, changes = transact(work)
     if not changes:
         say(f"source #{found.id}: nothing to change")
         return

@@ -9,6 +9,13 @@
   new (`--new`); the importer, which may not stop at each, lists them instead (or refuses the
   whole file with `--strict-names`).
 - Every record created gets its history entry, whichever path created it.
+- Writers race (PostgreSQL has no global write lock): a record is created by `INSERT ... ON
+  CONFLICT DO NOTHING` on the unique key its identity rule has (an actor's or incident's primary
+  name; a source's title and URL, namesakes added on purpose apart); whoever inserts second
+  takes the winner's record (`NameTaken` says who that is). Resemblance is no key: two writers
+  adding `Mandaint` and `Mandiant` at the same instant both succeed, each unaware of the
+  other's, and `actor merge` folds them; likewise an alias given at the very moment another
+  writer creates a record of that name.
 
 A directory loads what it needs lazily (one query per exact look-up; the similarity index on the
 first unknown name), or everything up front for a bulk import (`preload`).
@@ -21,7 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import ColumnElement, TextClause, delete, func, insert, literal_column, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from tracker.errors import Ambiguous, Conflict, InvalidInput, NotFound
@@ -75,6 +83,36 @@ def allow_new(session: Any, new: bool = True) -> None:
     """For the rest of this transaction, a name like a known one is a new record (`--new`)."""
     if new:
         policy_of(session.info).new = True
+
+
+class NameTaken(Conflict):
+    """Another writer created a record by this name (or title and URL) first, and committed it
+    while this one was creating its own: `holder` is the winner's id."""
+
+    def __init__(self, message: str, holder: int) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
+def insert_unless_taken(
+    conn: Connection,
+    model: Any,
+    values: dict[str, Any],
+    key: Sequence[Any],
+    where: ColumnElement[bool] | TextClause,
+) -> int | None:
+    """Insert one row unless the unique index on `key` (partial: `where`) already holds its
+    value: the new row's id, or None. A concurrent writer's uncommitted row with that key
+    makes this wait for its outcome, so None means the row is there for the caller to read."""
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        dialect_insert(model)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=key, index_where=where)
+        .returning(model.id)
+    )
+    found: int | None = conn.execute(statement).scalar()
+    return found
 
 
 def _did_you_mean(similar: Sequence[Similar]) -> str:
@@ -298,10 +336,26 @@ class _NamedDirectory(_Directory):
             raise NotFound(f"no {self.what} {name.strip()!r}{self.suggestion(name)}")
         name = clean_actor_name(name)
         self.check_new(name, strict=strict, new=new)
-        return self.create(name), None
+        try:
+            return self.create(name), None
+        except NameTaken as taken:
+            return taken.holder, None
 
     def create(self, name: str, **values: Any) -> int:
         raise NotImplementedError
+
+    def _taken(self, name: str) -> NameTaken:
+        """The record that holds `name` as its primary name, committed by another writer."""
+        holder, recorded = self.conn.execute(
+            select(self._owner(), self.names.name).where(
+                self.names.key == name_key(name), self.names.is_primary
+            )
+        ).one()
+        if self._exact is not None:
+            self._exact.setdefault(name_key(name), []).append((holder, recorded, True))
+        return NameTaken(
+            f"the name {name!r} already belongs to {self.what} {recorded!r} (#{holder})", holder
+        )
 
     def _create_named(
         self,
@@ -320,18 +374,27 @@ class _NamedDirectory(_Directory):
             insert(self.record).returning(self.record.id),
             {"uid": new_uid(), "name": name, **values, "created_at": at, "updated_at": at},
         ).scalar_one()
+        row = {self.owner: ident, "name": name, "key": name_key(name), "is_primary": True}
+        if (
+            insert_unless_taken(self.conn, self.names, row, [self.names.key], self.names.is_primary)
+            is None
+        ):
+            # Another writer's record took the name first: ours was never seen by anyone.
+            self.conn.execute(delete(self.record).where(self.record.id == ident))
+            raise self._taken(name)
         names = [(name, True)] + [
             (alias, False)
             for i, alias in enumerate(aliases)
             if name_key(alias) not in {name_key(n) for n in [name, *aliases[:i]]}
         ]
-        self.conn.execute(
-            insert(self.names),
-            [
-                {self.owner: ident, "name": n, "key": name_key(n), "is_primary": primary}
-                for n, primary in names
-            ],
-        )
+        if names[1:]:
+            self.conn.execute(
+                insert(self.names),
+                [
+                    {self.owner: ident, "name": n, "key": name_key(n), "is_primary": False}
+                    for n, _ in names[1:]
+                ],
+            )
         for n, primary in names:
             if self._exact is not None:
                 self._exact.setdefault(name_key(n), []).append((ident, n, primary))
@@ -395,6 +458,17 @@ class IncidentDirectory(_NamedDirectory):
             aliases,
             ("name", "kind", "aliases", "started", "ended", "description"),
         )
+
+
+def identity_url(url: Any) -> Any:
+    """A source's URL as its unique key holds it: no URL is the empty one."""
+    return func.coalesce(url, literal_column("''"))
+
+
+# `uq_source_identity` (models.Source) as ON CONFLICT names it: its columns, and its condition
+# word for word (SQLite matches the text; it would not take `twin = 0` for `NOT twin`).
+SOURCE_IDENTITY = [Source.title_key, identity_url(Source.url)]
+NOT_TWIN = text("NOT twin")
 
 
 @dataclass
@@ -464,13 +538,51 @@ class SourceDirectory(_Directory):
             return
         self.check_new(title, strict=strict, new=new, explicit=explicit)
 
-    def create(self, row: dict[str, Any], publisher: str | None = None) -> int:
+    def namesake(self, title_key: str, url: str | None, *, other_than: int | None = None) -> bool:
+        """Whether a source other than `other_than` already has this title and URL, read from
+        the database itself (a source given them now is a namesake: `twin`)."""
+        query = select(Source.id).where(
+            Source.title_key == title_key, identity_url(Source.url) == identity_url(url)
+        )
+        if other_than is not None:
+            query = query.where(Source.id != other_than)
+        return self.conn.execute(query.limit(1)).first() is not None
+
+    def create(
+        self, row: dict[str, Any], publisher: str | None = None, *, namesake: bool = False
+    ) -> int:
         """A new source from its column values (title, kind, publisher_id, authors, url, ...);
-        `publisher` is the publisher's name, for the history."""
+        `publisher` is the publisher's name, for the history. A source of this title and URL
+        that exists already (another writer may have committed it a moment ago) is NameTaken,
+        unless `namesake` (`source add --new`): then this one is added beside it as its twin."""
         at = now()
         values = {"uid": new_uid(), "authors": [], "created_at": at, "updated_at": at, **row}
-        values["title_key"] = name_key(values["title"])
-        ident: int = self.conn.execute(insert(Source).returning(Source.id), values).scalar_one()
+        values["title_key"] = key = name_key(values["title"])
+        url = values.get("url")
+        values["twin"] = namesake and self.namesake(key, url)
+        inserted = None
+        if not values["twin"]:
+            inserted = insert_unless_taken(self.conn, Source, values, SOURCE_IDENTITY, NOT_TWIN)
+        if inserted is None and namesake:
+            values["twin"] = True
+            inserted = self.conn.execute(insert(Source).returning(Source.id), values).scalar()
+        if inserted is None:
+            holder = self.conn.execute(
+                select(Source.id).where(
+                    Source.title_key == key,
+                    identity_url(Source.url) == identity_url(url),
+                    ~Source.twin,
+                )
+            ).scalar_one()
+            if self._exact is not None and self._titles is not None:
+                self._exact.setdefault((key, url), holder)
+                self._titles.setdefault(key, []).append(holder)
+            with_url = " with this URL" if url else ""
+            raise NameTaken(
+                f"a source titled {values['title']!r}{with_url} exists already (#{holder})",
+                holder,
+            )
+        ident: int = inserted
         self._known(ident, values, publisher)
         return ident
 
@@ -487,7 +599,7 @@ class SourceDirectory(_Directory):
         values = [
             {
                 **dict.fromkeys(("publisher_id", "url", "published", "retrieved")),
-                **{"reliability": None, "kind": "other", "authors": []},
+                **{"reliability": None, "kind": "other", "authors": [], "twin": False},
                 **row,
                 "uid": new_uid(),
                 "title_key": name_key(row["title"]),

@@ -34,6 +34,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -153,6 +154,11 @@ stage_touched = _scratch(
     "import_touched",
     Column("claim_id", Integer, primary_key=True),
 )
+# The claims the import created (not those other writers added meanwhile).
+stage_created = _scratch(
+    "import_created",
+    Column("claim_id", Integer, primary_key=True),
+)
 # The verdict each claim gets, where it differs from the claim's current one.
 stage_verdict = _scratch(
     "import_verdict",
@@ -166,6 +172,7 @@ STAGES = (
     stage_stance,
     stage_incident,
     stage_touched,
+    stage_created,
     stage_verdict,
 )
 
@@ -232,16 +239,19 @@ class _Names:
         if found is None:
             self.sources.check_new_source(row.source, row.source_url, strict=False, new=False)
             publisher = self.actor(row.source_publisher)[0] if row.source_publisher else None
-            found = self.sources.create(
-                {
-                    "title": row.source,
-                    "kind": row.source_kind,
-                    "publisher_id": publisher,
-                    "url": row.source_url,
-                    "published": row.source_date,
-                },
-                row.source_publisher,
-            )
+            try:
+                found = self.sources.create(
+                    {
+                        "title": row.source,
+                        "kind": row.source_kind,
+                        "publisher_id": publisher,
+                        "url": row.source_url,
+                        "published": row.source_date,
+                    },
+                    row.source_publisher,
+                )
+            except identity.NameTaken as taken:  # created meanwhile by another writer
+                return taken.holder
             self.report.sources_created += 1
         return found
 
@@ -529,28 +539,43 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
         )
         .order_by(s.c.line)
     )
-    conn.execute(
-        insert(Claim).from_select(
-            [
-                "uid",
-                "text",
-                "text_hash",
-                "quote",
-                "claimant_id",
-                "claimant_as",
-                "stated",
-                "note",
-                "credibility",
-                "confidence",
-                "status",
-                "created_at",
-                "updated_at",
-            ],
-            new_claims,
+    claim_columns = [
+        "uid",
+        "text",
+        "text_hash",
+        "quote",
+        "claimant_id",
+        "claimant_as",
+        "stated",
+        "note",
+        "credibility",
+        "confidence",
+        "status",
+        "created_at",
+        "updated_at",
+    ]
+    if dialect == "postgresql":
+        # Other writers add claims meanwhile: this import's are those its INSERT returns, not
+        # every id above the highest it saw; one another writer committed first is found, not
+        # created again.
+        created = (
+            pg_insert(Claim)
+            .from_select(claim_columns, new_claims)
+            .on_conflict_do_nothing(index_elements=[Claim.claimant_id, Claim.text_hash])
+            .returning(Claim.id)
+            .cte("created")
         )
-    )
+        conn.execute(insert(stage_created).from_select(["claim_id"], select(created.c.id)))
+    else:  # one writer at a time
+        conn.execute(insert(Claim).from_select(claim_columns, new_claims))
+        conn.execute(
+            insert(stage_created).from_select(
+                ["claim_id"], select(Claim.id).where(Claim.id >= first_claim)
+            )
+        )
+    created_ids = select(stage_created.c.claim_id)
     report.claims_created = conn.execute(
-        select(func.count()).select_from(Claim).where(Claim.id >= first_claim)
+        select(func.count()).select_from(stage_created)
     ).scalar_one()
     conn.execute(
         update(s).values(
@@ -565,7 +590,7 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
         # 100k-row re-import took 3 minutes). Analyzed once the claim ids are known.
         conn.exec_driver_sql(
             f"ANALYZE {stage_row.name}, {stage_about.name}, {stage_tag.name}, "
-            f"{stage_stance.name}, {stage_incident.name}"
+            f"{stage_stance.name}, {stage_incident.name}, {stage_created.name}"
         )
     touched = stage_touched.c.claim_id
 
@@ -576,7 +601,7 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
                 select(new_rows.c.claim_id)
                 .distinct()
                 .where(
-                    new_rows.c.claim_id < first_claim,
+                    ~exists().where(stage_created.c.claim_id == new_rows.c.claim_id),
                     ~exists().where(touched == new_rows.c.claim_id),
                 ),
             )
@@ -706,6 +731,6 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
             )
         )
 
-    history("created", Claim.id >= first_claim)
+    history("created", Claim.id.in_(created_ids))
     if report.claims_updated:
         history("edited", Claim.id.in_(select(touched)))

@@ -31,6 +31,7 @@ from tracker.models import (
     Source,
     UTCDateTime,
 )
+from tracker.services import identity
 from tracker.services.common import record
 
 # Tables whose rows are records of their own: a merge that would make two of them one is refused.
@@ -384,7 +385,13 @@ def unmerge(session: Session, entity: str, ident: int) -> dict[str, Any]:
         raise NotFound(f"no merge of {entity} #{ident} is recorded")
     undo = found.changes
     tables = _tables()
-    conn.execute(insert(target), _decode(target, undo["merged"]))
+    restored = _decode(target, undo["merged"])
+    if entity == "source":
+        # A namesake of a source now known by its title and URL (or merged before sources had
+        # `twin`) comes back as its twin: the unique key admits one source by each.
+        directory = identity.SourceDirectory(conn)
+        restored["twin"] = directory.namesake(restored["title_key"], restored["url"])
+    conn.execute(insert(target), restored)
     for name, rows in undo.get("changed", {}).items():
         table = tables[name]
         for key, changes in rows:

@@ -67,19 +67,36 @@ def resolve_source(session: Session, ref: str | int, *, create: bool = False) ->
     is_url = text.lower().startswith(("http://", "https://"))
     title = clean_name(text, "source title")
     directory.check_new_source(title, _url(text) if is_url else None, strict=True, new=False)
-    source = _create(session, title=title, url=_url(text) if is_url else None)
-    notify(session, f"created source {source.title!r} (#{source.id})")
+    before = len(directory.created)
+    source = _create(session, title=title, url=_url(text) if is_url else None, found_ok=True)
+    if len(directory.created) > before:
+        notify(session, f"created source {source.title!r} (#{source.id})")
     return source
 
 
-def _create(session: Session, *, publisher: str | None = None, **values: Any) -> Source:
-    """One way to make a source, whatever asked for it: the directory writes it and its history."""
+def _create(
+    session: Session,
+    *,
+    publisher: str | None = None,
+    found_ok: bool = False,
+    namesake: bool = False,
+    **values: Any,
+) -> Source:
+    """One way to make a source, whatever asked for it: the directory writes it and its history.
+    `found_ok`: a source of this title and URL that another writer created meanwhile is the
+    one asked for (find-or-create); otherwise that is a Conflict, unless `namesake` (--new)
+    adds this one beside it."""
     publisher_actor = resolve_actor(session, publisher, create=True) if publisher else None
     if publisher_actor is not None:
         values["publisher_id"] = publisher_actor.id
-    ident = identity.sources(session).create(
-        values, publisher_actor.name if publisher_actor else None
-    )
+    try:
+        ident = identity.sources(session).create(
+            values, publisher_actor.name if publisher_actor else None, namesake=namesake
+        )
+    except identity.NameTaken as taken:
+        if not found_ok:
+            raise
+        ident = taken.holder
     source = session.get(Source, ident)
     assert source is not None
     return source
@@ -117,7 +134,7 @@ def add_source(
     if url is not None and directory.by_pair(title, url) is not None:
         raise Conflict(f"a source titled {title!r} with this URL exists already")
     directory.check_new_source(title, url, strict=True, new=new, explicit=True)
-    source = _create(session, publisher=publisher, **values)
+    source = _create(session, publisher=publisher, namesake=new, **values)
     cited = [found.id for ref in cites if (found := _cite(session, source, ref)) is not None]
     if cited:
         record(session, "source", source.id, "edited", {"cites": {"added": cited}})
@@ -141,6 +158,20 @@ def _cite(session: Session, source: Source, ref: str) -> Source | None:
 def _retitle(session: Session, source: Source, title: str) -> None:
     source.title = title
     source.title_key = name_key(title)
+    _mark_namesake(session, source)
+
+
+def _set_url(session: Session, source: Source, url: str | None) -> None:
+    source.url = url
+    _mark_namesake(session, source)
+
+
+def _mark_namesake(session: Session, source: Source) -> None:
+    """A source edited to the title and URL of another is that one's namesake (`twin`), as if
+    added with --new; decided before the change is flushed, or the unique key would refuse it."""
+    with session.no_autoflush:
+        directory = identity.SourceDirectory(session.connection())
+        source.twin = directory.namesake(source.title_key, source.url, other_than=source.id)
 
 
 def _set_publisher(session: Session, source: Source, publisher: str) -> None:
@@ -199,7 +230,7 @@ EDITABLE = Editable(
         "reliability": s.reliability,
         "cites": _cited_ids(s),
     },
-    setters={"title": _retitle, "publisher": _set_publisher},
+    setters={"title": _retitle, "url": _set_url, "publisher": _set_publisher},
 )
 
 
