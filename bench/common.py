@@ -161,9 +161,7 @@ def cached_flat_csv(
     started = time.perf_counter()
     try:
         if after:
-            write_flat_csv(
-                partial, 0, seed, skip_rows=after, n_claims=n_rows, profile=profile
-            )
+            write_flat_csv(partial, 0, seed, skip_rows=after, n_claims=n_rows, profile=profile)
         else:
             write_flat_csv(partial, n_rows, seed, profile=profile)
         partial.replace(path)

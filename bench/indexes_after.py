@@ -116,7 +116,8 @@ def timed_import(url: str, csv_path: Path, variant: str) -> tuple[float, list[st
             after = schema_snapshot(conn)
             if conn.dialect.name == "sqlite":
                 conn.exec_driver_sql("INSERT INTO claim_fts(claim_fts) VALUES ('integrity-check')")
-        return seconds, [s for s in before if s not in after] + [s for s in after if s not in before]
+        changed = [s for s in before if s not in after] + [s for s in after if s not in before]
+        return seconds, changed
     finally:
         db.close()
 
