@@ -167,3 +167,25 @@ def test_no_match_gives_programs_an_empty_document(cli, seeded) -> None:
     nothing = cli("search", "zebra", "--in", "all")
     assert nothing.stdout == ""
     assert nothing.stderr.strip() == "no claims, actors or sources match 'zebra'"
+
+
+def test_repeated_searches_are_planned_for_their_words(backend, db_url, typed) -> None:
+    """A long-lived session runs the same statement for every word: psycopg prepares it after 5
+    runs, and PostgreSQL would then plan it once for all words. Each search stays planned for
+    its own words, and finds the same claims every time."""
+    from tracker.services.search import search_claims
+
+    database = open_database(db_url)
+    try:
+        with database.session(write=False) as session:
+            for _ in range(8):
+                for word, claim in (
+                    ("korea", typed["korea"]),
+                    ("proportion", typed["proportionate"]),
+                ):
+                    assert [hit["id"] for hit in search_claims(session, word).hits] == [claim]
+            if backend == "postgresql":
+                mode = session.execute(text("SHOW plan_cache_mode")).scalar_one()
+                assert mode == "force_custom_plan"
+    finally:
+        database.close()

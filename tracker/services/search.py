@@ -107,6 +107,7 @@ _POSTGRES = f"""
 _POSTGRES_NEWEST = "ORDER BY c.id DESC LIMIT :window + 1"
 # All candidates but the extra, oldest one.
 _RANKED = "(SELECT * FROM candidates ORDER BY id DESC LIMIT :window) AS newest"
+_CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 # By (on SQLite, windowed).
 _STATEMENTS = {
     (True, False): text(_SQLITE.format(newest="", ranked="candidates")),
@@ -131,6 +132,10 @@ def search_claims(
     rows = limit if limit is not None else (-1 if sqlite else None)
     params = {"query": match, "limit": rows, "window": window}
     statement = _STATEMENTS[sqlite, window is not None]
+    if not sqlite:
+        # psycopg prepares a statement run 5 times on a connection, and PostgreSQL then plans it
+        # once for any words: a word's plan (index or scan) is then the same for every word.
+        session.execute(_CUSTOM_PLANS)
     hits = [row._asdict() for row in session.execute(statement, params)]
     considered = hits[0]["considered"] if hits else 0
     for row in hits:
