@@ -460,7 +460,7 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
     # A new claim takes its fields from its first row, and its verdict from the first row that
     # gives one: written with the claim, not updated after (on PostgreSQL an update writes the
     # row again, with every index entry and its search vector).
-    firsts = (
+    claim_rows = (
         select(
             func.min(s.c.line).label("line"),
             func.min(s.c.line).filter(s.c.verdict.is_not(None)).label("verdict_line"),
@@ -489,9 +489,9 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
             bindparam("at", at, type_=UTCDateTime),
             bindparam("at2", at, type_=UTCDateTime),
         )
-        .select_from(firsts)
-        .join(s, s.c.line == firsts.c.line)
-        .outerjoin(rated, rated.c.line == firsts.c.verdict_line)
+        .select_from(claim_rows)
+        .join(s, s.c.line == claim_rows.c.line)
+        .outerjoin(rated, rated.c.line == claim_rows.c.verdict_line)
         .where(
             ~exists().where(Claim.claimant_id == s.c.claimant_id, Claim.text_hash == s.c.text_hash)
         )
