@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import bulk
+import feed
 import names
 import startup
 from common import Options, Report, add_common_arguments
@@ -32,6 +33,7 @@ BENCHMARKS = [
     Benchmark(startup.NAME, startup.DESCRIPTION, startup.add_arguments, startup.run),
     Benchmark(bulk.NAME, bulk.DESCRIPTION, bulk.add_arguments, bulk.run),
     Benchmark(names.NAME, names.DESCRIPTION, names.add_arguments, names.run),
+    Benchmark(feed.NAME, feed.DESCRIPTION, feed.add_arguments, feed.run),
 ]
 
 
