@@ -189,3 +189,26 @@ def test_repeated_searches_are_planned_for_their_words(backend, db_url, typed) -
                 assert mode == "force_custom_plan"
     finally:
         database.close()
+
+
+@pytest.mark.parametrize("walk_per_fetch", [0.0, 1e9])
+def test_both_ways_to_the_newest_matches_agree(
+    backend, db_url, typed, monkeypatch, walk_per_fetch
+) -> None:
+    """PostgreSQL finds a word's newest matches by walking back the claims or through the GIN
+    index, whichever costs less (search._through_index): both give the same hits."""
+    from tracker.services import search
+
+    if backend != "postgresql":
+        pytest.skip("the choice is PostgreSQL's")
+    monkeypatch.setattr(search, "_WALK_PER_FETCH", walk_per_fetch)
+    database = open_database(db_url)
+    try:
+        with database.session(write=False) as session:
+            session.execute(text("ANALYZE claim"))  # reltuples known: the choice is made
+            assert search._through_index(session, "'kor':*", 1000) is (walk_per_fetch > 1)
+            hits = search.search_claims(session, "kor")
+            assert [hit["id"] for hit in hits.hits] == [typed["korea"]]
+            assert "[Korean]" in hits.hits[0]["match"] and not hits.more
+    finally:
+        database.close()
