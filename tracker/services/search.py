@@ -16,6 +16,8 @@ match.
 """
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,13 +112,13 @@ _POSTGRES_NEWEST = "ORDER BY c.id DESC LIMIT :window + 1"
 _POSTGRES_NEWEST_INDEXED = "ORDER BY c.id + 0 DESC LIMIT :window + 1"
 _ESTIMATE = text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM claim WHERE search @@ {_TSQUERY}")
 _CLAIMS = text("SELECT reltuples FROM pg_class WHERE oid = 'claim'::regclass")
+_CLAIMS_KEY = "tracker.search.claims"
 # Testing a claim in a backward walk of the primary key costs about an eighth of fetching a
 # match through the GIN index (1.3 and 10 µs at 1M claims on a busy machine: the walk reads
 # pages in order, the fetches all over the table).
 _WALK_PER_FETCH = 0.12
 # All candidates but the extra, oldest one.
 _RANKED = "(SELECT * FROM candidates ORDER BY id DESC LIMIT :window) AS newest"
-_CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 # By (on SQLite, windowed).
 _STATEMENTS = {
     (True, False): text(_SQLITE.format(newest="", ranked="candidates")),
@@ -138,8 +140,29 @@ def _through_index(session: Session, match: str, window: int) -> bool:
     A table never analyzed (reltuples -1) is left to the planner."""
     plan = session.execute(_ESTIMATE, {"query": match}).scalar_one()
     matches = float(plan[0]["Plan"]["Plan Rows"])
-    claims = float(session.execute(_CLAIMS).scalar_one())
+    # Once per session: a round trip costs more than the figure changes between searches.
+    claims = session.info.get(_CLAIMS_KEY)
+    if claims is None:
+        claims = session.info[_CLAIMS_KEY] = float(session.execute(_CLAIMS).scalar_one())
     return matches * matches < _WALK_PER_FETCH * window * max(claims, 0.0)
+
+
+@contextmanager
+def _unprepared(session: Session) -> Iterator[None]:
+    """psycopg prepares a statement run 5 times on a connection, and PostgreSQL then plans it
+    once for any words: the walk or the index, whichever the first words needed, for every
+    word after them (a common word then took a second, a rare one a walk). Sent unprepared,
+    each search is planned for its words. Client-side: no round trip."""
+    raw: Any = session.connection().connection.dbapi_connection
+    if not hasattr(raw, "prepare_threshold"):
+        yield
+        return
+    threshold = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = threshold
 
 
 def search_claims(
@@ -157,13 +180,10 @@ def search_claims(
     rows = limit if limit is not None else (-1 if sqlite else None)
     params = {"query": match, "limit": rows, "window": window}
     statement = _STATEMENTS[sqlite, window is not None]
-    if not sqlite:
-        # psycopg prepares a statement run 5 times on a connection, and PostgreSQL then plans it
-        # once for any words: a word's plan (index or scan) is then the same for every word.
-        session.execute(_CUSTOM_PLANS)
-        if window is not None and _through_index(session, match, window):
+    with _unprepared(session):
+        if not sqlite and window is not None and _through_index(session, match, window):
             statement = _POSTGRES_INDEXED
-    hits = [row._asdict() for row in session.execute(statement, params)]
+        hits = [row._asdict() for row in session.execute(statement, params)]
     considered = hits[0]["considered"] if hits else 0
     for row in hits:
         del row["considered"]
