@@ -49,15 +49,16 @@ def secondary_indexes(conn: Connection, search: bool) -> list[tuple[str, str]]:
     """(name, CREATE statement) of the droppable indexes of TABLES."""
     listed = ", ".join(f"'{t}'" for t in TABLES)
     if conn.dialect.name == "sqlite":
-        rows = conn.exec_driver_sql(
+        query = (
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-            f"AND tbl_name IN ({listed}) AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name"
-        ).all()
+            f"AND tbl_name IN ({listed}) AND sql NOT LIKE :unique ORDER BY name"
+        )
     else:
-        rows = conn.exec_driver_sql(
+        query = (
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-            f"AND tablename IN ({listed}) AND indexdef NOT LIKE 'CREATE UNIQUE%' ORDER BY 1"
-        ).all()
+            f"AND tablename IN ({listed}) AND indexdef NOT LIKE :unique ORDER BY 1"
+        )
+    rows = conn.execute(text(query), {"unique": "CREATE UNIQUE%"}).all()
     found = [(str(name), str(sql)) for name, sql in rows]
     return [(n, s) for n, s in found if search or n != "ix_claim_search"]
 
