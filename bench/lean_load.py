@@ -13,12 +13,10 @@ Usage: python bench/lean_load.py FILE.csv NEW.db
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from reference_load import load
+import reference_load
 
 SCHEMA = [
     """CREATE TABLE actor (
@@ -56,17 +54,9 @@ SCHEMA = [
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Load a flat claim CSV into a lean schema.")
-    parser.add_argument("csv", type=Path)
-    parser.add_argument("db", type=Path, help="a new database file")
-    args = parser.parse_args(argv)
-    stats = load(args.csv, args.db, SCHEMA, foreign_keys=False)
-    print(
-        f"loaded {stats.rows:,} rows: {stats.claims:,} claims, {stats.actors:,} actors, "
-        f"{stats.sources:,} sources, {stats.appearances:,} appearances in {stats.seconds:.1f} s",
-        file=sys.stderr,
+    return reference_load.main(
+        argv, SCHEMA, foreign_keys=False, description="Load a flat claim CSV into a lean schema."
     )
-    return 0
 
 
 if __name__ == "__main__":

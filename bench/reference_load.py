@@ -335,12 +335,18 @@ FLAT_COLUMNS = [
 ]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Load a flat claim CSV with sqlite3 alone.")
+def main(
+    argv: Sequence[str] | None = None,
+    schema: Sequence[str] = SCHEMA,
+    *,
+    foreign_keys: bool = True,
+    description: str = "Load a flat claim CSV with sqlite3 alone.",
+) -> int:
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("csv", type=Path)
     parser.add_argument("db", type=Path, help="a new database file")
     args = parser.parse_args(argv)
-    stats = load(args.csv, args.db)
+    stats = load(args.csv, args.db, schema, foreign_keys=foreign_keys)
     print(
         f"loaded {stats.rows:,} rows: {stats.claims:,} claims, {stats.actors:,} actors, "
         f"{stats.sources:,} sources, {stats.appearances:,} appearances in {stats.seconds:.1f} s",
