@@ -136,7 +136,9 @@ def cached_database(n_claims: int, seed: int) -> tuple[Path, float | None]:
     return path, stats.seconds
 
 
-def cached_flat_csv(n_rows: int, seed: int, *, after: int = 0) -> tuple[Path, float | None]:
+def cached_flat_csv(
+    n_rows: int, seed: int, *, after: int = 0, profile: str = "default"
+) -> tuple[Path, float | None]:
     """The flat claim CSV for these settings (`generate.write_flat_csv`), written on first use;
     returns its path and the seconds spent writing it (None when it came from the cache).
 
@@ -144,9 +146,11 @@ def cached_flat_csv(n_rows: int, seed: int, *, after: int = 0) -> tuple[Path, fl
     rows): what tops a database up to a given number of claims."""
     from generate import GENERATOR_VERSION, write_flat_csv
 
-    name = f"flat-{n_rows}-seed{seed}-gen{GENERATOR_VERSION}.csv"
+    # The default profile's names are unchanged, so cached files stay valid.
+    kind = "" if profile == "default" else f"{profile}-"
+    name = f"flat-{kind}{n_rows}-seed{seed}-gen{GENERATOR_VERSION}.csv"
     if after:
-        name = f"flat-after{after}-{n_rows}claims-seed{seed}-gen{GENERATOR_VERSION}.csv"
+        name = f"flat-{kind}after{after}-{n_rows}claims-seed{seed}-gen{GENERATOR_VERSION}.csv"
     path = DATA_DIR / name
     if path.exists():
         return path, None
@@ -157,9 +161,9 @@ def cached_flat_csv(n_rows: int, seed: int, *, after: int = 0) -> tuple[Path, fl
     started = time.perf_counter()
     try:
         if after:
-            write_flat_csv(partial, 0, seed, skip_rows=after, n_claims=n_rows)
+            write_flat_csv(partial, 0, seed, skip_rows=after, n_claims=n_rows, profile=profile)
         else:
-            write_flat_csv(partial, n_rows, seed)
+            write_flat_csv(partial, n_rows, seed, profile=profile)
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)

@@ -11,6 +11,7 @@ a database built with the same seed describe the same claims (in the same order)
 
 Run it directly to make either:  python bench/generate.py db out.db --claims 100000
                                  python bench/generate.py csv out.csv --rows 250000
+                                 python bench/generate.py csv feed.csv --profile feed
 """
 
 from __future__ import annotations
@@ -34,6 +35,14 @@ from typing import Any
 
 # Bump whenever the generated data changes, so cached databases are rebuilt.
 GENERATOR_VERSION = 1
+
+# How many sources a claim has, drawn uniformly from the tuple: the number of rows it takes in
+# the flat CSV. "default" averages 1.67 rows per claim (claims reported again and again);
+# "feed" is a threat-intelligence feed: one row per claim, 2% of claims seen in a second source.
+PROFILES: dict[str, tuple[int, ...]] = {
+    "default": (1, 1, 1, 2, 2, 3),
+    "feed": (1,) * 49 + (2,),
+}
 
 FLAT_COLUMNS = [
     "text",
@@ -728,8 +737,10 @@ _FILLERS: dict[str, Callable[[random.Random], Any]] = {
 }
 
 
-def iter_claims(world: World, seed: int) -> Iterator[ClaimSpec]:
-    """An endless, deterministic stream of claims; every claimant's texts are distinct."""
+def iter_claims(world: World, seed: int, profile: str = "default") -> Iterator[ClaimSpec]:
+    """An endless, deterministic stream of claims; every claimant's texts are distinct. The
+    profile (PROFILES) sets how many sources each claim has."""
+    source_counts = PROFILES[profile]
     from tracker.services.claims import text_hash
 
     rng = random.Random(f"claim-tracker-bench:{seed}:claims")
@@ -766,7 +777,7 @@ def iter_claims(world: World, seed: int) -> Iterator[ClaimSpec]:
             stated=_partial_date(rng, 2008, 2025, full=0.6) if rng.random() < 0.85 else None,
             about=tuple(about),
             tags=tuple(sorted(set(tags))),
-            sources=world.source_picker.distinct(rng, rng.choice((1, 1, 1, 2, 2, 3))),
+            sources=world.source_picker.distinct(rng, rng.choice(source_counts)),
             verdicts=verdicts,
             status=status,
             note=rng.choice(NOTES) if rng.random() < 0.08 else None,
@@ -823,11 +834,11 @@ def make_links(n_claims: int, seed: int, share: float = 0.08) -> list[LinkSpec]:
 # --- output 1: the flat claim CSV -------------------------------------------------------------
 
 
-def iter_flat_rows(seed: int = 1) -> Iterator[tuple[int, list[str]]]:
+def iter_flat_rows(seed: int = 1, profile: str = "default") -> Iterator[tuple[int, list[str]]]:
     """Every row of the flat claim format this seed gives, endlessly: (claim number, row)."""
     world = build_world(seed)
     actors, sources = world.actors, world.sources
-    for number, claim in enumerate(iter_claims(world, seed)):
+    for number, claim in enumerate(iter_claims(world, seed, profile)):
         common = [
             claim.text,
             actors[claim.claimant].name,
@@ -856,7 +867,13 @@ def iter_flat_rows(seed: int = 1) -> Iterator[tuple[int, list[str]]]:
 
 
 def write_flat_csv(
-    path: Path | str, n_rows: int, seed: int = 1, *, skip_rows: int = 0, n_claims: int = 0
+    path: Path | str,
+    n_rows: int,
+    seed: int = 1,
+    *,
+    skip_rows: int = 0,
+    n_claims: int = 0,
+    profile: str = "default",
 ) -> int:
     """Write `n_rows` rows of the flat claim format (one per claim and source); returns the number
     of claims written. The last claim may lose some of its sources to the row limit.
@@ -869,7 +886,7 @@ def write_flat_csv(
     with open(path, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(FLAT_COLUMNS)
-        flat = iter_flat_rows(seed)
+        flat = iter_flat_rows(seed, profile)
         # The claim of the skipped file's last row, which goes on here without beginning here.
         cut = next(itertools.islice(flat, skip_rows - 1, None))[0] if skip_rows else None
         for number, row in flat:
@@ -1203,13 +1220,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     flat = outputs.add_parser("csv", help="the flat claim CSV (one row per claim and source)")
     flat.add_argument("path", type=Path)
     flat.add_argument("--rows", type=int, default=100_000)
+    flat.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default="default",
+        help="default: 1.67 rows per claim; feed: one row per claim, 2%% seen twice",
+    )
     args = parser.parse_args(argv)
     if args.output == "db":
         stats = build_database(args.path, args.claims, args.seed)
         print(f"wrote {args.path}: {stats}", file=sys.stderr)
     else:
         started = time.perf_counter()
-        claims = write_flat_csv(args.path, args.rows, args.seed)
+        claims = write_flat_csv(args.path, args.rows, args.seed, profile=args.profile)
         seconds = time.perf_counter() - started
         print(f"wrote {args.path}: {args.rows} rows, {claims} claims in {seconds:.1f} s")
     return 0

@@ -282,15 +282,18 @@ class Loader:
                 rows.clear()
 
 
-def load(csv_path: Path, db_path: Path) -> LoadStats:
+def load(
+    csv_path: Path, db_path: Path, schema: Sequence[str] = SCHEMA, *, foreign_keys: bool = True
+) -> LoadStats:
+    """Load the CSV into a new database made by `schema` (lean_load.py gives a leaner one)."""
     started = time.perf_counter()
     if db_path.exists():
         raise FileExistsError(f"{db_path} already exists")
     conn = sqlite3.connect(db_path, isolation_level=None)
     try:
-        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         conn.execute("BEGIN")
-        for statement in SCHEMA:
+        for statement in schema:
             conn.execute(statement)
         loader = Loader(conn)
         with open(csv_path, encoding="utf-8", newline="") as stream:
@@ -332,12 +335,18 @@ FLAT_COLUMNS = [
 ]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Load a flat claim CSV with sqlite3 alone.")
+def main(
+    argv: Sequence[str] | None = None,
+    schema: Sequence[str] = SCHEMA,
+    *,
+    foreign_keys: bool = True,
+    description: str = "Load a flat claim CSV with sqlite3 alone.",
+) -> int:
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("csv", type=Path)
     parser.add_argument("db", type=Path, help="a new database file")
     args = parser.parse_args(argv)
-    stats = load(args.csv, args.db)
+    stats = load(args.csv, args.db, schema, foreign_keys=foreign_keys)
     print(
         f"loaded {stats.rows:,} rows: {stats.claims:,} claims, {stats.actors:,} actors, "
         f"{stats.sources:,} sources, {stats.appearances:,} appearances in {stats.seconds:.1f} s",

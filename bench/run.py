@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import bulk
+import feed
 import graph
 import names
 import pg_writers
@@ -38,6 +39,7 @@ BENCHMARKS = [
     Benchmark(graph.NAME, graph.DESCRIPTION, graph.add_arguments, graph.run),
     Benchmark(stix.NAME, stix.DESCRIPTION, stix.add_arguments, stix.run),
     Benchmark(pg_writers.NAME, pg_writers.DESCRIPTION, pg_writers.add_arguments, pg_writers.run),
+    Benchmark(feed.NAME, feed.DESCRIPTION, feed.add_arguments, feed.run),
 ]
 
 

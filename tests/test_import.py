@@ -168,6 +168,26 @@ def test_jsonl_and_stdin(cli, tmp_path) -> None:
     assert counts(cli)["claims"] == 3
 
 
+def test_a_new_claim_takes_the_verdict_of_its_first_rated_row(cli, tmp_path) -> None:
+    path = write(
+        tmp_path / "rated.csv",
+        f"""{HEADER}
+Rated late,X,,,,,,,,S1,,,,
+rated  LATE,x,,,,,false,,,S2,,,,
+Rated late,X,,,,,true,,,S3,,,,
+Never rated,X,,,,,,,,S1,,,,
+""",
+    )
+    cli("import", "claims", str(path))
+    late = json.loads(cli("claim", "show", "1", "-f", "json").stdout)
+    assert (late["verdict"], late["status"]) == ("false", "reviewed")
+    assert [v["verdict"] for v in late["verdicts"]] == ["false"]
+    assert [h["action"] for h in late["history"]] == ["created"]
+    never = json.loads(cli("claim", "show", "2", "-f", "json").stdout)
+    assert (never["verdict"], never["status"], never["verdicts"]) == (None, "unreviewed", [])
+    assert cli("db", "check").stdout.strip() == "ok"
+
+
 def test_import_adds_to_existing_claims_and_history(cli, seeded, tmp_path) -> None:
     path = write(
         tmp_path / "more.csv",

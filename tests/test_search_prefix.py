@@ -199,3 +199,50 @@ def test_search_in_incidents_by_name_alias_and_description(cli, seeded) -> None:
     assert [h["name"] for h in grouped["actors"]] == ["PLA Unit 61398"]
     nothing = cli("search", "zebra", "--in", "incidents")
     assert nothing.stdout == "" and "no incidents match 'zebra'" in nothing.stderr
+
+
+def test_repeated_searches_are_planned_for_their_words(backend, db_url, typed) -> None:
+    """A long-lived session runs the same statement for every word: psycopg prepares it after 5
+    runs, and PostgreSQL would then plan it once for all words. Each search stays planned for
+    its own words, and finds the same claims every time."""
+    from tracker.services.search import search_claims
+
+    database = open_database(db_url)
+    try:
+        with database.session(write=False) as session:
+            for _ in range(8):
+                for word, claim in (
+                    ("korea", typed["korea"]),
+                    ("proportion", typed["proportionate"]),
+                ):
+                    assert [hit["id"] for hit in search_claims(session, word).hits] == [claim]
+            if backend == "postgresql":
+                prepared = session.execute(
+                    text("SELECT statement FROM pg_prepared_statements")
+                ).scalars()
+                assert not [s for s in prepared if "candidates" in s or "EXPLAIN" in s]
+    finally:
+        database.close()
+
+
+@pytest.mark.parametrize("walk_per_fetch", [0.0, 1e9])
+def test_both_ways_to_the_newest_matches_agree(
+    backend, db_url, typed, monkeypatch, walk_per_fetch
+) -> None:
+    """PostgreSQL finds a word's newest matches by walking back the claims or through the GIN
+    index, whichever costs less (search._through_index): both give the same hits."""
+    from tracker.services import search
+
+    if backend != "postgresql":
+        pytest.skip("the choice is PostgreSQL's")
+    monkeypatch.setattr(search, "_WALK_PER_FETCH", walk_per_fetch)
+    database = open_database(db_url)
+    try:
+        with database.session(write=False) as session:
+            session.execute(text("ANALYZE claim"))  # reltuples known: the choice is made
+            assert search._through_index(session, "'kor':*", 1000) is (walk_per_fetch > 1)
+            hits = search.search_claims(session, "kor")
+            assert [hit["id"] for hit in hits.hits] == [typed["korea"]]
+            assert "[Korean]" in hits.hits[0]["match"] and not hits.more
+    finally:
+        database.close()

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
+    case,
     exists,
     func,
     insert,
@@ -273,6 +274,8 @@ class Staging:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.conn = conn = session.connection()
+        if conn.dialect.name == "postgresql":
+            _tune_postgresql(conn)
         for table in STAGES:
             _drop_stage(conn, table)
             table.create(conn)
@@ -328,6 +331,18 @@ class Staging:
     def close(self) -> None:
         for table in STAGES:
             _drop_stage(self.conn, table)
+
+
+# For this transaction only (SET LOCAL). The set-based statements sort and hash a whole
+# import's rows: with the default 4 MB they spill to disk in several passes. JIT compilation
+# costs a fixed ~0.3 s per statement planned as "expensive", which these are, and pays nothing
+# back on plans that are mostly index look-ups and inserts.
+_POSTGRES_SETTINGS = {"work_mem": "64MB", "jit": "off"}
+
+
+def _tune_postgresql(conn: Connection) -> None:
+    for setting, value in _POSTGRES_SETTINGS.items():
+        conn.exec_driver_sql(f"SET LOCAL {setting} = '{value}'")
 
 
 def claim_row(
@@ -516,7 +531,18 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
     at = now()
     first_claim = (conn.execute(select(func.max(Claim.id))).scalar() or 0) + 1
     s = stage_row
-    first_lines = select(func.min(s.c.line)).group_by(s.c.claimant_id, s.c.text_hash)
+    # A new claim takes its fields from its first row, and its verdict from the first row that
+    # gives one: written with the claim, not updated after (on PostgreSQL an update writes the
+    # row again, with every index entry and its search vector).
+    claim_rows = (
+        select(
+            func.min(s.c.line).label("line"),
+            func.min(s.c.line).filter(s.c.verdict.is_not(None)).label("verdict_line"),
+        )
+        .group_by(s.c.claimant_id, s.c.text_hash)
+        .subquery()
+    )
+    rated = s.alias("rated")
     new_claims = (
         select(
             uuid_sql(dialect),
@@ -529,13 +555,19 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
             s.c.note,
             s.c.credibility,
             s.c.confidence,
-            literal(Status.unreviewed.value),
+            rated.c.verdict,
+            case(
+                (rated.c.verdict.is_(None), literal(Status.unreviewed.value)),
+                else_=literal(Status.reviewed.value),
+            ),
             bindparam("at", at, type_=UTCDateTime),
             bindparam("at2", at, type_=UTCDateTime),
         )
+        .select_from(claim_rows)
+        .join(s, s.c.line == claim_rows.c.line)
+        .outerjoin(rated, rated.c.line == claim_rows.c.verdict_line)
         .where(
-            s.c.line.in_(first_lines),
-            ~exists().where(Claim.claimant_id == s.c.claimant_id, Claim.text_hash == s.c.text_hash),
+            ~exists().where(Claim.claimant_id == s.c.claimant_id, Claim.text_hash == s.c.text_hash)
         )
         .order_by(s.c.line)
     )
@@ -550,6 +582,7 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
         "note",
         "credibility",
         "confidence",
+        "verdict",
         "status",
         "created_at",
         "updated_at",
@@ -577,12 +610,12 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
     report.claims_created = conn.execute(
         select(func.count()).select_from(stage_created)
     ).scalar_one()
+    # A join, not a subquery per row: PostgreSQL can hash it instead of probing the claims'
+    # unique index once per row.
     conn.execute(
-        update(s).values(
-            claim_id=select(Claim.id)
-            .where(Claim.claimant_id == s.c.claimant_id, Claim.text_hash == s.c.text_hash)
-            .scalar_subquery()
-        )
+        update(s)
+        .values(claim_id=Claim.id)
+        .where(Claim.claimant_id == s.c.claimant_id, Claim.text_hash == s.c.text_hash)
     )
     if dialect == "postgresql":
         # Temporary tables get no automatic statistics, and stale ones (claim_id all NULL) are
@@ -593,8 +626,14 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
             f"{stage_stance.name}, {stage_incident.name}, {stage_created.name}"
         )
     touched = stage_touched.c.claim_id
+    # Only rows of claims that existed before can touch one; a feed of new claims (any import
+    # into an empty database) has none, and need not compute each step's new rows twice.
+    of_existing = select(s.c.line).where(~exists().where(stage_created.c.claim_id == s.c.claim_id))
+    updates_existing = conn.execute(select(exists(of_existing))).scalar_one()
 
     def touch(new_rows: Any) -> None:
+        if not updates_existing:
+            return
         conn.execute(
             insert(stage_touched).from_select(
                 ["claim_id"],
@@ -618,9 +657,10 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
         .where(Appearance.claim_id == s.c.claim_id)
         .scalar_subquery()
     )
-    position = func.coalesce(already, -1) + func.row_number().over(
-        partition_by=s.c.claim_id, order_by=s.c.line
-    )
+    # When every claim is new, none has an appearance yet: no look-up.
+    position = (
+        func.coalesce(already, -1) if updates_existing else literal(-1)
+    ) + func.row_number().over(partition_by=s.c.claim_id, order_by=s.c.line)
     new_appearances = (
         select(s.c.claim_id, s.c.source_id, position).where(
             s.c.line.in_(firsts),
@@ -634,7 +674,12 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
     appearances_before = conn.execute(select(func.count()).select_from(Appearance)).scalar_one()
     conn.execute(
         insert(Appearance).from_select(
-            ["claim_id", "source_id", "position"], select(new_appearances)
+            ["claim_id", "source_id", "position"],
+            # In key order, as the other inserts below: each index then grows at its end, and
+            # the foreign key checks look up claims in order, instead of all over the table.
+            select(new_appearances).order_by(
+                new_appearances.c.claim_id, new_appearances.c.source_id
+            ),
         )
     )
     report.appearances_added = (
@@ -659,7 +704,8 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
         ).subquery()
         touch(new_rows)
         names = ["claim_id", key, *([extra] if extra is not None else [])]
-        conn.execute(insert(target).from_select(names, select(new_rows)))
+        in_order = select(new_rows).order_by(new_rows.c.claim_id, new_rows.c[key])
+        conn.execute(insert(target).from_select(names, in_order))
 
     add_new(stage_about, ClaimSubject, "actor_id", "as_name")
     add_new(stage_tag, ClaimTag, "tag")
@@ -677,7 +723,11 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
             ["claim_id", "verdict"],
             select(s.c.claim_id, s.c.verdict)
             .join(Claim, Claim.id == s.c.claim_id)
-            .where(s.c.line.in_(verdict_lines), Claim.verdict.is_distinct_from(s.c.verdict)),
+            .where(
+                s.c.line.in_(verdict_lines),
+                # A new claim has its verdict already, and gets its verdict entry here.
+                Claim.id.in_(created_ids) | Claim.verdict.is_distinct_from(s.c.verdict),
+            ),
         )
     )
     touch(stage_verdict)
@@ -704,7 +754,11 @@ def _merge(session: Session, report: ImportReport, dialect: str, name: str) -> N
     )
     conn.execute(
         update(Claim)
-        .where(Claim.id.in_(select(stage_verdict.c.claim_id)))
+        .where(
+            Claim.id.in_(
+                select(stage_verdict.c.claim_id).where(~stage_verdict.c.claim_id.in_(created_ids))
+            )
+        )
         .values(verdict=staged, status=Status.reviewed.value, updated_at=at)
     )
     conn.execute(update(Claim).where(Claim.id.in_(select(touched))).values(updated_at=at))
