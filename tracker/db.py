@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 from tracker.errors import (
     DamagedDatabase,
     DatabaseLocked,
+    PermissionDenied,
     ReadOnlyDatabase,
     StorageError,
     TrackerError,
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 # The newest migration in migrations/versions; a test keeps the two in step.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0009"
 BUSY_TIMEOUT_MS = 5000
 ENV_VAR = "TRACKER_DB"
 
@@ -192,6 +193,8 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
+INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE for a privilege refused
+
 # Any constant: the key of the advisory lock that PostgreSQL writers take.
 WRITE_LOCK_KEY = 0x7472_6163_6B65_72  # "tracker"
 
@@ -206,6 +209,20 @@ def _configure_postgresql(engine: Engine) -> None:
             return
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{BUSY_TIMEOUT_MS}ms'")
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+
+def _seal_on_commit(engine: Engine) -> None:
+    # Every writing transaction seals the history entries it wrote just before it commits
+    # (tracker.chain), whichever code inserted them: ORM, Core, bulk INSERT ... SELECT.
+    # Migrations run before the chain's columns exist and seal for themselves.
+    @event.listens_for(engine, "commit")
+    def _commit(conn: Connection) -> None:
+        options = conn.get_execution_options()
+        if options.get("tracker_readonly", False) or options.get("tracker_migrating", False):
+            return
+        from tracker.chain import seal
+
+        seal(conn)
 
 
 def make_engine(url: URL, *, readonly: str | None = None) -> Engine:
@@ -225,10 +242,12 @@ def make_engine(url: URL, *, readonly: str | None = None) -> Engine:
             else:
                 engine = create_engine(url, connect_args={"timeout": timeout})
             _configure_sqlite(engine, wal=not readonly)
+            _seal_on_commit(engine)
             return engine
         engine = create_engine(url)
         if url.get_backend_name() == "postgresql":
             _configure_postgresql(engine)
+        _seal_on_commit(engine)
         return engine
     except NoSuchModuleError:
         raise StorageError(f"no database driver for {url.drivername!r}") from None
@@ -291,7 +310,7 @@ class Database:
             with Session(bind, expire_on_commit=False) as session, session.begin():
                 yield session
         except DBAPIError as exc:
-            raise translate(exc, self.url, write=write) from exc
+            raise self._translate(exc, write) from exc
 
     @contextmanager
     def connect(self, *, write: bool = False) -> Iterator[Connection]:
@@ -302,7 +321,28 @@ class Database:
             with engine.begin() as conn:
                 yield conn
         except DBAPIError as exc:
-            raise translate(exc, self.url, write=write) from exc
+            raise self._translate(exc, write) from exc
+
+    def _translate(self, exc: DBAPIError, write: bool) -> TrackerError:
+        if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+            return self._denied(exc)
+        return translate(exc, self.url, write=write)
+
+    def _denied(self, exc: DBAPIError) -> PermissionDenied:
+        """PostgreSQL refused for lack of a privilege: say which role, and what it may do."""
+        message = redact(str(exc.orig).strip().splitlines()[0])
+        try:
+            with self.engine.execution_options(tracker_readonly=True).connect() as conn:
+                role, writes = conn.exec_driver_sql(
+                    "SELECT session_user, has_table_privilege('claim', 'INSERT')"
+                ).one()
+        except DBAPIError:
+            return PermissionDenied(f"permission denied: {message}; nothing was changed")
+        if not writes:
+            return PermissionDenied(
+                f"permission denied: role {role!r} may only read; nothing was changed"
+            )
+        return PermissionDenied(f"permission denied: role {role!r}: {message}; nothing was changed")
 
     def _check_writable(self, write: bool) -> None:
         if write and self.readonly:
@@ -595,6 +635,21 @@ def _pragma(conn: Connection, setting: str) -> None:
     run_outside_transaction(conn, f"PRAGMA {setting}")
 
 
+def _refuse_non_admin(conn: Connection, direction: str) -> None:
+    """Only the owner of the tracker's tables (a member of its role: an admin) changes the
+    schema; anyone else is told so before anything is tried."""
+    row = conn.exec_driver_sql(
+        "SELECT session_user, pg_has_role(session_user, c.relowner, 'USAGE')"
+        " FROM pg_class c WHERE c.oid = to_regclass('alembic_version')"
+    ).first()
+    conn.rollback()
+    if row is not None and not row[1]:
+        raise PermissionDenied(
+            f"permission denied: role {row[0]!r} may not {direction} the schema: only admins "
+            "migrate (tracker db grant ROLE --admin); nothing was changed"
+        )
+
+
 def upgrade(database: Database, revision: str = "head") -> None:
     """Bring the schema to `revision` in one transaction (DDL included, on SQLite too)."""
     _migrate(database, "upgrade", revision)
@@ -609,7 +664,10 @@ def _migrate(database: Database, direction: str, revision: str) -> None:
     from alembic.util import CommandError
 
     with database.engine.connect() as conn:
+        conn.execution_options(tracker_migrating=True)
         sqlite = conn.dialect.name == "sqlite"
+        if not sqlite:
+            _refuse_non_admin(conn, direction)
         if sqlite:
             # Batch migrations rebuild tables; with foreign keys on, dropping a parent could
             # cascade-delete children. The setting cannot change inside a transaction.
@@ -623,6 +681,11 @@ def _migrate(database: Database, direction: str, revision: str) -> None:
                         f"cannot {direction} the schema ({exc}); is this database from a newer "
                         "tracker? Upgrade tracker and try again"
                     ) from None
+                if not sqlite:
+                    # Tables a migration created get the privileges `db grant` gave the others.
+                    from tracker.services.roles import refresh
+
+                    refresh(conn)
                 if sqlite:
                     problems = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if problems:

@@ -64,3 +64,7 @@ class OutputRefused(StorageError):
 
 class DamagedDatabase(StorageError):
     """The database file is corrupt: `db check` reports it as a failed check."""
+
+
+class PermissionDenied(TrackerError):
+    """The database role may not make this change (a reader writing, an editor migrating)."""

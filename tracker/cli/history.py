@@ -8,16 +8,18 @@ import typer
 
 from tracker.cli.common import Format, emit_rows
 
-COLUMNS = ["at", "action", "by", "changes"]
+COLUMNS = ["at", "action", "by", "role", "changes"]
 
 
 def history_lines(entries: Iterable[Mapping[str, Any]]) -> list[str]:
-    """`  2026-11-26T15:44:32 edited by analyst: tags: +us-policy`, one per entry."""
-    from tracker.services.history import describe
+    """`  2026-11-26T15:44:32 edited by analyst: tags: +us-policy`, one per entry; on
+    PostgreSQL `by alice (stated by: Desk A)` when the role and the stated name differ."""
+    from tracker.services.history import author, describe
 
     lines = []
     for entry in entries:
-        who = f" by {entry['by']}" if entry["by"] else ""
+        name = author(entry)
+        who = f" by {name}" if name else ""
         detail = describe(entry["action"], entry["changes"])
         line = f"  {entry['at'][:19]} {entry['action']}{who}"
         lines.append(f"{line}: {detail}" if detail else line)

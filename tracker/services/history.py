@@ -269,7 +269,26 @@ def entity_history(session: Session, entity: str, ref: str) -> list[dict[str, An
     ).all()
     if not entries:
         raise NotFound(f"no history for {entity} #{ident}: it does not exist")
-    return [
-        {"at": e.at.isoformat(), "action": e.action, "by": e.by, "changes": e.changes}
-        for e in entries
-    ]
+    return [as_dict(e) for e in entries]
+
+
+def as_dict(entry: HistoryEntry) -> dict[str, Any]:
+    """One entry as commands show it. `by` is who the writer said they were (TRACKER_USER,
+    --by); `role` the database role that wrote it (PostgreSQL; None on SQLite): the author
+    beyond doubt where there is one."""
+    return {
+        "at": entry.at.isoformat(),
+        "action": entry.action,
+        "by": entry.by,
+        "role": entry.role,
+        "changes": entry.changes,
+    }
+
+
+def author(entry: Mapping[str, Any]) -> str:
+    """Who made the change, in words: `alice`, or `alice (stated by: Desk A)` where the role
+    and the name the writer gave differ."""
+    role, stated = entry.get("role"), entry.get("by")
+    if not role:
+        return stated or ""
+    return role if not stated or stated == role else f"{role} (stated by: {stated})"

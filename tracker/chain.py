@@ -1,0 +1,226 @@
+"""The history's hash chain: how an entry is sealed when its transaction commits, and how the
+chain is verified.
+
+Each entry's `hash` is the SHA-256 of one canonical JSON text: its place `seq`, the `prev_hash`
+of the entry before it (null for the first), and its content (uid, entity, entity_id, action,
+changes, by, role, at). JSON is written with sorted keys, no spaces and no ASCII escaping; `at`
+in UTC with microseconds. The same text on SQLite and PostgreSQL, in a dump and in the
+database: a chain moves between them unchanged.
+
+Sealing happens once per writing transaction, just before it commits (a listener installed by
+tracker.db.make_engine): it locks the one-row `history_head`, numbers the transaction's new
+entries after the head in id order, and moves the head. The lock is held for the time of that
+step only, so parallel writers queue for milliseconds, not for their whole transaction. Any
+history insert is sealed this way, bulk statements included, whatever code wrote it.
+
+What the chain proves: an entry changed after it was sealed (its hash no longer matches), an
+entry removed from the middle (a gap in seq), entries moved (the hash covers seq and the hash
+before) and the end cut off (the head names a later entry) -- unless whoever did it also
+rewrote every later hash and the head, which needs write access the database refuses (the
+append-only triggers, and on PostgreSQL the privileges of `tracker db grant`). The head printed
+by `tracker db check`, or kept in a dump's manifest, anchors the chain outside the database:
+a rewrite is revealed against any copy of it taken before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, text
+
+from tracker.models import HistoryEntry, HistoryHead
+
+BATCH = 5000
+# Problems named before the rest are only counted: after one break, a tampered chain may fail
+# at every entry.
+MAX_PROBLEMS = 20
+
+_history = HistoryEntry.__table__
+_CONTENT = [
+    _history.c.id,
+    _history.c.uid,
+    _history.c.entity,
+    _history.c.entity_id,
+    _history.c.action,
+    _history.c.changes,
+    _history.c.by,
+    _history.c.role,
+    _history.c.at,
+]
+
+
+def canonical_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def entry_hash(seq: int, prev_hash: str | None, entry: Any) -> str:
+    """The SHA-256 (hex) of one entry at place `seq` after `prev_hash`. `entry` has the
+    content columns as attributes (a row, or a HistoryEntry)."""
+    at = entry.at if isinstance(entry.at, datetime) else datetime.fromisoformat(entry.at)
+    content = {
+        "seq": seq,
+        "prev_hash": prev_hash,
+        "uid": entry.uid,
+        "entity": entry.entity,
+        "entity_id": entry.entity_id,
+        "action": entry.action,
+        "changes": entry.changes,
+        "by": entry.by,
+        "role": entry.role,
+        "at": canonical_time(at),
+    }
+    canonical = json.dumps(
+        content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Head:
+    seq: int
+    hash: str | None
+
+
+def head(conn: Connection, *, lock: bool = False) -> Head:
+    """The chain's recorded end (seq 0 before any entry). `lock` takes it for this transaction:
+    the one point where sealing writers queue."""
+    query = select(HistoryHead.seq, HistoryHead.hash).where(HistoryHead.id == 1)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    return Head(row.seq, row.hash) if row is not None else Head(0, None)
+
+
+def seal(conn: Connection) -> int:
+    """Give every entry not yet in the chain its place, in id order; returns how many.
+
+    Runs just before a writing transaction commits. On SQLite the transaction already holds the
+    file's write lock; on PostgreSQL the head's row lock serialises this step alone.
+    """
+    if conn.execute(select(_history.c.id).where(_history.c.seq.is_(None)).limit(1)).first() is None:
+        return 0
+    postgres = conn.dialect.name == "postgresql"
+    conn.execute(
+        text("INSERT INTO history_head (id, seq) VALUES (1, 0) ON CONFLICT (id) DO NOTHING")
+    )
+    current = head(conn, lock=True)
+    seq, prev, last_id, sealed = current.seq, current.hash, 0, 0
+    while True:
+        rows = conn.execute(
+            select(*_CONTENT)
+            .where(_history.c.seq.is_(None), _history.c.id > last_id)
+            .order_by(_history.c.id)
+            .limit(BATCH)
+        ).all()
+        if not rows:
+            break
+        values = []
+        for row in rows:
+            seq += 1
+            digest = entry_hash(seq, prev, row)
+            values.append((row.id, seq, prev, digest))
+            prev = digest
+        _write_seals(conn, values, postgres=postgres)
+        last_id = rows[-1].id
+        sealed += len(rows)
+    conn.execute(
+        text("UPDATE history_head SET seq = :seq, hash = :hash WHERE id = 1"),
+        {"seq": seq, "hash": prev},
+    )
+    return sealed
+
+
+def _write_seals(
+    conn: Connection, values: Sequence[tuple[int, int, str | None, str]], *, postgres: bool
+) -> None:
+    if postgres:
+        # One statement per batch: an executemany of single-row UPDATEs is ~10x slower there.
+        ids, seqs, prevs, hashes = (list(column) for column in zip(*values, strict=True))
+        conn.execute(
+            text(
+                "UPDATE history AS h SET seq = v.seq, prev_hash = v.prev, hash = v.hash"
+                " FROM unnest(CAST(:ids AS integer[]), CAST(:seqs AS integer[]),"
+                " CAST(:prevs AS varchar[]), CAST(:hashes AS varchar[])) AS v(id, seq, prev, hash)"
+                " WHERE h.id = v.id"
+            ),
+            {"ids": ids, "seqs": seqs, "prevs": prevs, "hashes": hashes},
+        )
+        return
+    conn.execute(
+        text("UPDATE history SET seq = :seq, prev_hash = :prev, hash = :hash WHERE id = :id"),
+        [{"id": i, "seq": s, "prev": p, "hash": h} for i, s, p, h in values],
+    )
+
+
+def _label(entry_id: int, seq: int) -> str:
+    return f"history entry #{entry_id} (seq {seq})"
+
+
+def verify(conn: Connection, recorded: Head | None = None) -> list[str]:
+    """Every break in the chain, as sentences naming the entry (the first MAX_PROBLEMS, then a
+    count). `recorded` is the head to hold the chain to; by default the database's own."""
+    problems: list[str] = []
+    for problem in _breaks(conn, recorded if recorded is not None else head(conn)):
+        problems.append(problem)
+    if len(problems) > MAX_PROBLEMS:
+        more = len(problems) - MAX_PROBLEMS
+        problems = [*problems[:MAX_PROBLEMS], f"history: {more} more break(s) in the chain"]
+    return problems
+
+
+def _breaks(conn: Connection, recorded: Head) -> Iterator[str]:
+    expected, prev = 1, None
+    columns = [*_CONTENT, _history.c.seq, _history.c.prev_hash, _history.c.hash]
+    last = 0
+    while True:
+        rows = conn.execute(
+            select(*columns).where(_history.c.seq > last).order_by(_history.c.seq).limit(BATCH)
+        ).all()
+        for row in rows:
+            if row.seq > expected:
+                missing = (
+                    f"seq {expected}"
+                    if row.seq == expected + 1
+                    else f"seq {expected} to {row.seq - 1}"
+                )
+                yield f"history: {missing} missing (deleted): {_label(row.id, row.seq)} follows"
+            elif row.prev_hash != prev:
+                yield (
+                    f"{_label(row.id, row.seq)}: does not follow the entry before it "
+                    "(prev_hash differs) — moved or replaced"
+                )
+            if row.hash is None or entry_hash(row.seq, row.prev_hash, row) != row.hash:
+                yield f"{_label(row.id, row.seq)}: hash does not match its content — altered"
+            expected, prev = row.seq + 1, row.hash
+        if len(rows) < BATCH:
+            break
+        last = rows[-1].seq
+    end = expected - 1
+    if recorded.seq > end:
+        cut = f"seq {end + 1}" if recorded.seq == end + 1 else f"seq {end + 1} to {recorded.seq}"
+        yield (
+            f"history: chain head is seq {recorded.seq} but the entries end at seq {end}: "
+            f"{cut} missing (cut off)"
+        )
+    elif recorded.seq < end:
+        yield (
+            f"history: entries go on to seq {end} past the chain head (seq {recorded.seq}): "
+            "the head was moved back"
+        )
+    elif end and recorded.hash != prev:
+        yield f"history: chain head (seq {recorded.seq}) does not match its entry's hash"
+
+
+def unsealed(conn: Connection) -> list[int]:
+    """Ids of committed entries not in the chain: written around tracker, straight in SQL.
+    The next change made through tracker seals them."""
+    return list(
+        conn.execute(
+            select(_history.c.id).where(_history.c.seq.is_(None)).order_by(_history.c.id).limit(10)
+        ).scalars()
+    )
