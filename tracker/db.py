@@ -214,11 +214,12 @@ def _configure_postgresql(engine: Engine) -> None:
 def _seal_on_commit(engine: Engine) -> None:
     # Every writing transaction seals the history entries it wrote just before it commits
     # (tracker.chain), whichever code inserted them: ORM, Core, bulk INSERT ... SELECT.
-    # Migrations run before the chain's columns exist and seal for themselves.
+    # Migrations run before the chain's columns exist and seal for themselves; `tracker_seal`
+    # False also keeps a check that writes nothing (FTS5's) from sealing as it commits.
     @event.listens_for(engine, "commit")
     def _commit(conn: Connection) -> None:
         options = conn.get_execution_options()
-        if options.get("tracker_readonly", False) or options.get("tracker_migrating", False):
+        if options.get("tracker_readonly", False) or not options.get("tracker_seal", True):
             return
         from tracker.chain import seal
 
@@ -333,11 +334,17 @@ class Database:
         message = redact(str(exc.orig).strip().splitlines()[0])
         try:
             with self.engine.execution_options(tracker_readonly=True).connect() as conn:
-                role, writes = conn.exec_driver_sql(
-                    "SELECT session_user, has_table_privilege('claim', 'INSERT')"
+                role, reads, writes = conn.exec_driver_sql(
+                    "SELECT session_user, has_table_privilege('claim', 'SELECT'),"
+                    " has_table_privilege('claim', 'INSERT')"
                 ).one()
         except DBAPIError:
             return PermissionDenied(f"permission denied: {message}; nothing was changed")
+        if not reads:
+            return PermissionDenied(
+                f"permission denied: role {role!r} has no access to this database (an admin "
+                f"gives it with: tracker db grant {role} --reader)"
+            )
         if not writes:
             return PermissionDenied(
                 f"permission denied: role {role!r} may only read; nothing was changed"
@@ -428,8 +435,9 @@ def open_database(
                     backup.unlink(missing_ok=True)
             database.revision = HEAD_REVISION
     except DBAPIError as exc:
+        error = database._translate(exc, write)
         engine.dispose()
-        raise translate(exc, url, write=write) from exc
+        raise error from exc
     except TrackerError:
         engine.dispose()
         raise
@@ -664,7 +672,7 @@ def _migrate(database: Database, direction: str, revision: str) -> None:
     from alembic.util import CommandError
 
     with database.engine.connect() as conn:
-        conn.execution_options(tracker_migrating=True)
+        conn.execution_options(tracker_seal=False)
         sqlite = conn.dialect.name == "sqlite"
         if not sqlite:
             _refuse_non_admin(conn, direction)

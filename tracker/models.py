@@ -294,7 +294,7 @@ class HistoryHead(Base):
     its end no longer reaches it. Only moves forward (a trigger)."""
 
     __tablename__ = "history_head"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (CheckConstraint("id = 1", name="one_row"),)

@@ -80,7 +80,9 @@ BEGIN
         CASE TG_OP WHEN 'UPDATE' THEN 'changed' ELSE 'deleted' END
         USING ERRCODE = 'insufficient_privilege';
 END $$""".format(
-    new=", ".join(f"NEW.{c}" for c in _CONTENT), old=", ".join(f"OLD.{c}" for c in _CONTENT)
+    # Quoted: `by` is a reserved word there.
+    new=", ".join(f'NEW."{c}"' for c in _CONTENT),
+    old=", ".join(f'OLD."{c}"' for c in _CONTENT),
 )
 PG_HEAD_GUARD = """
 CREATE FUNCTION tracker_history_head_guard() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -119,7 +121,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "history_head",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=True),
         sa.CheckConstraint("id = 1", name=op.f("ck_history_head_one_row")),

@@ -103,6 +103,7 @@ def _search_index_in_step(database: Database) -> bool:
     if not database.readonly:
         try:
             with database.connect(write=True) as conn:
+                conn.execution_options(tracker_seal=False)
                 conn.exec_driver_sql(FTS_CHECK)
             return True
         except ReadOnlyDatabase:
