@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import bulk
 import names
+import sealing
 import startup
 from common import Options, Report, add_common_arguments
 
@@ -32,6 +33,7 @@ BENCHMARKS = [
     Benchmark(startup.NAME, startup.DESCRIPTION, startup.add_arguments, startup.run),
     Benchmark(bulk.NAME, bulk.DESCRIPTION, bulk.add_arguments, bulk.run),
     Benchmark(names.NAME, names.DESCRIPTION, names.add_arguments, names.run),
+    Benchmark(sealing.NAME, sealing.DESCRIPTION, sealing.add_arguments, sealing.run),
 ]
 
 
