@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from helpers import Run, run_tracker
+from helpers import Run, run_tracker, tamper
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
@@ -22,32 +22,6 @@ from tracker.errors import TrackerError
 from tracker.models import HistoryEntry
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def tamper(url: str, *statements: str) -> None:
-    """Run SQL on the database past its append-only triggers, as someone with the file (SQLite:
-    drop the triggers, put them back) or a superuser (PostgreSQL: replica mode) could."""
-    if "://" not in url:
-        conn = sqlite3.connect(url, isolation_level=None)
-        triggers = conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name LIKE 'history%'"
-        ).fetchall()
-        conn.execute("BEGIN")
-        for name, _ in triggers:
-            conn.execute(f"DROP TRIGGER {name}")
-        for statement in statements:
-            conn.execute(statement)
-        for _, sql in triggers:
-            conn.execute(sql)
-        conn.execute("COMMIT")
-        conn.close()
-        return
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("SET LOCAL session_replication_role = replica"))
-        for statement in statements:
-            conn.execute(text(statement))
-    engine.dispose()
 
 
 def entries(url: str) -> list[HistoryEntry]:

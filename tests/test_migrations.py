@@ -107,6 +107,7 @@ POPULATE: dict[str, Callable[[Connection], None]] = {
     "0004": _populate_0002,
     "0005": _populate_0005,
     "0006": _populate_0005,  # 0006 rebuilds only the SQLite search index
+    "0009": _populate_0005,  # 0009 adds the history's chain columns and seals what is there
 }
 TABLES = [
     "actor",
