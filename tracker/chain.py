@@ -1,24 +1,26 @@
 """The history's hash chain: how an entry is sealed when its transaction commits, and how the
 chain is verified.
 
-Each entry's `hash` is the SHA-256 of one canonical JSON text, the array [seq, prev_hash, uid,
-entity, entity_id, action, changes, by, role, at]: its place `seq`, the `hash` of the entry
-before it (null for the first), and its content. JSON is written with sorted keys, no spaces
-and no ASCII escaping; `at` in UTC with microseconds (`entry_hash`). The same text on SQLite
-and PostgreSQL, in a dump and in the database: a chain moves between them unchanged.
+Each entry's `hash` is the SHA-256 of the text `<seq>:<prev_hash>:<content digest>`: its place,
+the `hash` of the entry before it (empty for the first) and the SHA-256 (hex) of its content,
+the canonical JSON array [uid, entity, entity_id, action, changes, by, role, at], written with
+sorted keys, no spaces and no ASCII escaping, `at` in UTC with microseconds (`content_digest`,
+`link`). The same text on SQLite and PostgreSQL, in a dump and in the database: a chain moves
+between them unchanged.
 
 Sealing happens once per writing transaction, just before it commits (a listener installed by
-tracker.db.make_engine): it locks the one-row `history_head`, numbers the transaction's new
-entries after the head in id order, and moves the head. The lock is held for the time of that
-step only, so parallel writers queue for milliseconds, not for their whole transaction. Any
-history insert is sealed this way, bulk statements included, whatever code wrote it.
+tracker.db.make_engine): it hashes the content of the transaction's new entries, then locks
+the one-row `history_head`, numbers the entries after the head in id order, links each to the
+one before, and moves the head. The lock is held for that last step only, so parallel writers
+queue for it, not for their whole transaction. Any history insert is sealed this way, bulk
+statements included, whatever code wrote it.
 
 What the chain proves: an entry changed after it was sealed (its hash no longer matches), an
 entry removed from the middle (a gap in seq), entries moved (the hash covers seq and the hash
 before) and the end cut off (the head names a later entry) -- unless whoever did it also
 rewrote every later hash and the head, which needs write access the database refuses (the
-append-only triggers, and on PostgreSQL the privileges of `tracker db grant`). The head printed
-by `tracker db check`, or kept in a dump's manifest, anchors the chain outside the database:
+append-only triggers, and on PostgreSQL the privileges of `tracker db grant`). The head shown
+by `tracker db status`, or kept in a dump's manifest, anchors the chain outside the database:
 a rewrite is revealed against any copy of it taken before.
 """
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -71,19 +74,22 @@ def canonical_changes(stored: str) -> str:
     return _ENCODER.encode(json.loads(stored))
 
 
-def entry_hash(seq: int, prev_hash: str | None, entry: Any) -> str:
-    """The SHA-256 (hex) of one entry at place `seq` after `prev_hash`. `entry` has the
-    content columns as attributes, `changes` as the JSON text stored.
+def content_digest(entry: Any) -> bytes:
+    """The SHA-256 of an entry's content: the canonical JSON array [uid, entity, entity_id,
+    action, changes, by, role, at], `changes` given as the JSON text stored."""
+    first = _ENCODER.encode([entry.uid, entry.entity, entry.entity_id, entry.action])
+    last = _ENCODER.encode([entry.by, entry.role, canonical_time(entry.at)])
+    canonical = f"{first[:-1]},{canonical_changes(entry.changes)},{last[1:]}"
+    return hashlib.sha256(canonical.encode("utf-8")).digest()
 
-    The text hashed is the canonical JSON array [seq, prev_hash, uid, entity, entity_id,
-    action, changes, by, role, at]: written with sorted keys, no spaces, no ASCII escaping,
-    `at` in UTC with microseconds. It is assembled in three parts, as `changes` is already
-    canonical text.
-    """
-    head = _ENCODER.encode([seq, prev_hash, entry.uid, entry.entity, entry.entity_id, entry.action])
-    tail = _ENCODER.encode([entry.by, entry.role, canonical_time(entry.at)])
-    canonical = f"{head[:-1]},{canonical_changes(entry.changes)},{tail[1:]}"
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+def link(seq: int, prev_hash: str | None, digest: bytes) -> str:
+    """An entry's hash (hex): the SHA-256 of `seq`, the hash before it and its content's."""
+    return hashlib.sha256(f"{seq}:{prev_hash or ''}:{digest.hex()}".encode()).hexdigest()
+
+
+def entry_hash(seq: int, prev_hash: str | None, entry: Any) -> str:
+    return link(seq, prev_hash, content_digest(entry))
 
 
 @dataclass(frozen=True)
@@ -105,40 +111,70 @@ def head(conn: Connection, *, lock: bool = False) -> Head:
 def seal(conn: Connection) -> int:
     """Give every entry not yet in the chain its place, in id order; returns how many.
 
-    Runs just before a writing transaction commits. On SQLite the transaction already holds the
-    file's write lock; on PostgreSQL the head's row lock serialises this step alone.
+    Runs just before a writing transaction commits. The content of each entry is hashed first;
+    then the chain's head is locked (on SQLite the transaction already holds the file's write
+    lock; on PostgreSQL the head's row lock serialises this step alone), and each entry gets
+    its seq and hash from the one before it: the lock lasts for that cheap step and the writes.
     """
-    if conn.execute(select(_history.c.id).where(_history.c.seq.is_(None)).limit(1)).first() is None:
+    unsealed = _history.c.seq.is_(None)
+    if conn.execute(select(_history.c.id).where(unsealed).limit(1)).first() is None:
         return 0
-    postgres = conn.dialect.name == "postgresql"
+    # Compact: a million entries take 40 MB here, not the 200 MB of a dict of strings.
+    ids, digests = array("q"), bytearray()
+    for rows in _batches(conn, unsealed):
+        for row in rows:
+            ids.append(row.id)
+            digests += content_digest(row)
     conn.execute(
         text("INSERT INTO history_head (id, seq) VALUES (1, 0) ON CONFLICT (id) DO NOTHING")
     )
     current = head(conn, lock=True)
-    seq, prev, last_id, sealed = current.seq, current.hash, 0, 0
-    while True:
-        rows = conn.execute(
-            select(*_CONTENT)
-            .where(_history.c.seq.is_(None), _history.c.id > last_id)
-            .order_by(_history.c.id)
-            .limit(BATCH)
-        ).all()
-        if not rows:
-            break
-        values = []
-        for row in rows:
-            seq += 1
-            digest = entry_hash(seq, prev, row)
-            values.append((row.id, seq, prev, digest))
-            prev = digest
+    seq, prev, sealed, at = current.seq, current.hash, 0, 0
+    postgres = conn.dialect.name == "postgresql"
+    values: list[tuple[int, int, str | None, str]] = []
+    # Still unsealed now that the head is ours: a committed entry written around tracker may
+    # have been sealed by another writer meanwhile, or have appeared.
+    for ident in conn.execute(
+        select(_history.c.id).where(unsealed).order_by(_history.c.id)
+    ).scalars():
+        while at < len(ids) and ids[at] < ident:
+            at += 1
+        if at < len(ids) and ids[at] == ident:
+            digest = bytes(digests[at * 32 : at * 32 + 32])
+        else:
+            row = conn.execute(select(*_CONTENT).where(_history.c.id == ident)).one()
+            digest = content_digest(row)
+        seq += 1
+        before, prev = prev, link(seq, prev, digest)
+        values.append((ident, seq, before, prev))
+        if len(values) >= BATCH:
+            _write_seals(conn, values, postgres=postgres)
+            sealed += len(values)
+            values = []
+    if values:
         _write_seals(conn, values, postgres=postgres)
-        last_id = rows[-1].id
-        sealed += len(rows)
+        sealed += len(values)
     conn.execute(
         text("UPDATE history_head SET seq = :seq, hash = :hash WHERE id = 1"),
         {"seq": seq, "hash": prev},
     )
     return sealed
+
+
+def _batches(conn: Connection, where: Any) -> Iterator[Sequence[Any]]:
+    """The content of the entries `where` selects, in id order, a batch at a time."""
+    last_id = 0
+    while True:
+        rows = conn.execute(
+            select(*_CONTENT)
+            .where(where, _history.c.id > last_id)
+            .order_by(_history.c.id)
+            .limit(BATCH)
+        ).all()
+        if not rows:
+            return
+        yield rows
+        last_id = rows[-1].id
 
 
 def _write_seals(
