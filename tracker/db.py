@@ -306,7 +306,7 @@ class Database:
         from sqlalchemy.orm import Session
 
         self._check_writable(write)
-        bind = self.engine if write else self.engine.execution_options(tracker_readonly=True)
+        bind = self._engine(write)
         try:
             with Session(bind, expire_on_commit=False) as session, session.begin():
                 yield session
@@ -317,12 +317,19 @@ class Database:
     def connect(self, *, write: bool = False) -> Iterator[Connection]:
         """A Core connection inside one transaction, for bulk and read-heavy paths."""
         self._check_writable(write)
-        engine = self.engine if write else self.engine.execution_options(tracker_readonly=True)
         try:
-            with engine.begin() as conn:
+            with self._engine(write).begin() as conn:
                 yield conn
         except DBAPIError as exc:
             raise self._translate(exc, write) from exc
+
+    def _engine(self, write: bool) -> Engine:
+        if not write:
+            return self.engine.execution_options(tracker_readonly=True)
+        if self.revision != HEAD_REVISION:
+            # A schema held at an older revision (tests, `db status`) has no chain to seal.
+            return self.engine.execution_options(tracker_seal=False)
+        return self.engine
 
     def _translate(self, exc: DBAPIError, write: bool) -> TrackerError:
         if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
@@ -700,6 +707,7 @@ def _migrate(database: Database, direction: str, revision: str) -> None:
                         raise StorageError(
                             f"migration would break {len(problems)} foreign key(s); rolled back"
                         )
+                database.revision = stored_revision(conn)
         finally:
             if sqlite:
                 _pragma(conn, "foreign_keys = ON")
