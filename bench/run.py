@@ -19,6 +19,7 @@ import feed
 import graph
 import names
 import pg_writers
+import sealing
 import startup
 import stix
 from common import Options, Report, add_common_arguments
@@ -40,6 +41,7 @@ BENCHMARKS = [
     Benchmark(stix.NAME, stix.DESCRIPTION, stix.add_arguments, stix.run),
     Benchmark(pg_writers.NAME, pg_writers.DESCRIPTION, pg_writers.add_arguments, pg_writers.run),
     Benchmark(feed.NAME, feed.DESCRIPTION, feed.add_arguments, feed.run),
+    Benchmark(sealing.NAME, sealing.DESCRIPTION, sealing.add_arguments, sealing.run),
 ]
 
 

@@ -5,6 +5,7 @@ checks is what was committed, not what a session still holds.
 """
 
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -113,6 +114,9 @@ def empty_postgres(url: str) -> None:
 
     database = open_database(url)
     with database.connect(write=True) as conn:
+        # The history is append-only (its triggers refuse DELETE): only a superuser's replica
+        # mode, which fires no trigger, empties it.
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
         # DELETE, children first, is ~10x faster than TRUNCATE on tables this small.
         for table in reversed(Base.metadata.sorted_tables):
             conn.exec_driver_sql(f"DELETE FROM {table.name}")
@@ -314,3 +318,67 @@ class Templates:
 
 # Every row, read without changing anything (the name some tests use).
 snapshot = dump
+
+
+def tamper(url: str, *statements: str) -> None:
+    """Run SQL on the database past its append-only triggers, as someone with the file (SQLite:
+    drop the triggers, put them back) or a superuser (PostgreSQL: replica mode) could."""
+    if "://" not in url:
+        conn = sqlite3.connect(url, isolation_level=None)
+        triggers = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name LIKE 'history%'"
+        ).fetchall()
+        conn.execute("BEGIN")
+        for name, _ in triggers:
+            conn.execute(f"DROP TRIGGER {name}")
+        for statement in statements:
+            conn.execute(statement)
+        for _, sql in triggers:
+            conn.execute(sql)
+        conn.execute("COMMIT")
+        conn.close()
+        return
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for statement in statements:
+            conn.execute(text(statement))
+    engine.dispose()
+
+
+def reseal_dump(folder: Path) -> None:
+    """Seal a dump's history chain again after a test changed it: a dump as a tracker that
+    wrote those entries would have made it."""
+    import json
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    from tracker.chain import entry_hash
+
+    path = folder / "history.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    prev = None
+    for row in sorted(rows, key=lambda r: r["seq"]):
+        entry = SimpleNamespace(
+            **{
+                **row,
+                "changes": json.dumps(row["changes"]),
+                "at": datetime.fromisoformat(row["at"]),
+            }
+        )
+        row["prev_hash"], row["hash"] = prev, entry_hash(row["seq"], prev, entry)
+        prev = row["hash"]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["chain"] = {"seq": len(rows), "hash": prev}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def author(db_url: str, stated: str = "tester") -> str:
+    """How a history line names who made a change: the stated name on SQLite; on PostgreSQL
+    the database role, with the stated name beside it."""
+    if "://" not in db_url:
+        return stated
+    from sqlalchemy.engine import make_url
+
+    return f"{make_url(db_url).username} (stated by: {stated})"

@@ -7,7 +7,7 @@ import unicodedata
 from typing import Any
 
 import pytest
-from helpers import MANDIANT_CLAIM, Run, dump
+from helpers import MANDIANT_CLAIM, Run, author, dump
 from sqlalchemy import select
 
 from tracker.db import open_database
@@ -412,7 +412,7 @@ def test_merge_moves_names_claims_and_sources(cli, seeded, panda, db_url) -> Non
         {"into": {"id": 3, "name": "PLA Unit 61398"}},
     )
     text = cli("claim", "history", str(panda["about"])).stdout
-    assert "edited by tester: about: +PLA Unit 61398, -Comment Panda" in text
+    assert f"edited by {author(db_url)}: about: +PLA Unit 61398, -Comment Panda" in text
 
 
 def test_merge_refuses_to_give_one_claimant_the_same_claim_twice(cli, seeded, db_url) -> None:

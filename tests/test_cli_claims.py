@@ -16,6 +16,7 @@ from helpers import (
     MANDIANT_CLAIM,
     Run,
     Templates,
+    author,
     dump,
     record_seed,
 )
@@ -340,11 +341,11 @@ def test_each_edit_is_recorded(cli, seeded, db_url, args, changes) -> None:
             assert not set(value.get("removed", [])) & set(current[key])
 
 
-def test_edit_history_reads_as_before_and_after(cli, seeded) -> None:
+def test_edit_history_reads_as_before_and_after(cli, seeded, db_url) -> None:
     cli("claim", "edit", "1", "--date", "2013-02", "--status", "in-progress", "--tag", "pla")
     last = cli("claim", "history", "1").stdout.splitlines()[-1]
     assert last.endswith(
-        "edited by tester: stated: 2013-02-19 -> 2013-02; status: unreviewed -> in-progress; "
+        f"edited by {author(db_url)}: stated: 2013-02-19 -> 2013-02; status: unreviewed -> in-progress; "
         "tags: +pla"
     )
 
@@ -429,7 +430,7 @@ def test_delete_is_refused_while_linked_unless_forced(cli, seeded, db_url) -> No
         "note": None,
         "reason": "deleted claim",
     }
-    assert "deleted by tester: " + MANDIANT_CLAIM in cli("claim", "history", "1").stdout
+    assert f"deleted by {author(db_url)}: " + MANDIANT_CLAIM in cli("claim", "history", "1").stdout
 
     shown = cli("claim", "show", "1", ok=False)
     assert (shown.exit_code, shown.stderr) == (
@@ -511,7 +512,7 @@ def test_unlink(cli, seeded, db_url) -> None:
     change = {"from": 3, "relation": "disputes", "to": 1, "note": None}
     assert history(cli, 3)[-1] == {**history(cli, 3)[-1], "action": "unlinked", "changes": change}
     assert history(cli, 1)[-1]["action"] == "unlinked"
-    assert "unlinked by tester: #3 disputes #1" in cli("claim", "history", "1").stdout
+    assert f"unlinked by {author(db_url)}: #3 disputes #1" in cli("claim", "history", "1").stdout
     cli("claim", "delete", "1", "--yes")  # nothing links to it any more
 
 
@@ -569,7 +570,7 @@ def test_rerating_keeps_every_verdict(cli, seeded) -> None:
 # --- history --------------------------------------------------------------------------------
 
 
-def test_history_formats(cli, seeded) -> None:
+def test_history_formats(cli, seeded, db_url) -> None:
     cli("claim", "edit", "1", "--note", "n")
     as_json = history(cli, 1)
     assert [e["action"] for e in as_json] == ["created", "linked", "edited"]
@@ -578,9 +579,10 @@ def test_history_formats(cli, seeded) -> None:
     assert [json.loads(line) for line in lines] == as_json
     table = cli("claim", "history", "#1").stdout.splitlines()
     assert len(table) == 3
+    # The seed story is restored from a SQLite dump: its entries keep having no role.
     assert table[0].endswith(f"created by tester: {MANDIANT_CLAIM}")
     assert table[1].endswith("linked by tester: #3 disputes #1")
-    assert table[2].endswith("edited by tester: note: none -> n")
+    assert table[2].endswith(f"edited by {author(db_url)}: note: none -> n")
 
 
 def test_history_csv_changes_are_json(cli, seeded) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import dump, history_rows, reopened
+from helpers import author, dump, history_rows, reopened
 from sqlalchemy import select
 from typer.main import get_command
 
@@ -112,7 +112,7 @@ def test_edit_reads_new_text_from_stdin_or_a_file(cli, seeded, db_url, tmp_path)
     cli("claim", "edit", "2", "--text-file", str(path))
     assert claim_text(db_url, 2) == "Read from a file"
     assert last_line(cli, 2).endswith(
-        "edited by tester: text: Read from a pipe -> Read from a file"
+        f"edited by {author(db_url)}: text: Read from a pipe -> Read from a file"
     )
 
 
@@ -140,7 +140,7 @@ def test_removing_two_tags_reads_as_one_sentence(cli, seeded, db_url) -> None:
     cli("claim", "edit", "1", "--tag", "alpha", "--tag", "beta")
     result = cli("claim", "edit", "1", "--remove-tag", "alpha", "--remove-tag", "beta")
     assert result.stderr == "updated claim #1\n"
-    assert last_line(cli, 1).endswith("edited by tester: tags: -alpha, -beta")
+    assert last_line(cli, 1).endswith(f"edited by {author(db_url)}: tags: -alpha, -beta")
     assert history_rows(db_url, "claim", 1)[-1] == (
         "edited",
         "tester",
@@ -157,7 +157,7 @@ def test_every_kind_of_edit_reads_as_words(cli, seeded, db_url) -> None:
         "--about", "China", "--remove-source", "1", "--tag", "us-policy",
     )  # fmt: skip
     assert last_line(cli, 1).endswith(
-        "edited by tester: claimant: Mandiant -> China; quote: none -> stole data; "
+        f"edited by {author(db_url)}: claimant: Mandiant -> China; quote: none -> stole data; "
         "credibility: none -> 2; sources: -APT1: Exposing One of China's Cyber Espionage Units; "
         "about: +China; tags: +us-policy"
     )
@@ -180,12 +180,12 @@ def test_an_edit_by_uid_names_the_claim_by_its_id(cli, seeded, db_url) -> None:
 def test_a_rating_reads_as_a_sentence(cli, seeded, db_url) -> None:
     cli("claim", "rate", "2", "mostly-true", "--note", "Checked the video")
     assert last_line(cli, 2).endswith(
-        "rated by tester: verdict: none -> mostly-true; status: unreviewed -> reviewed; "
+        f"rated by {author(db_url)}: verdict: none -> mostly-true; status: unreviewed -> reviewed; "
         "reason: Checked the video; reviewer: tester"
     )
     cli("claim", "rate", "2", "false")
     assert last_line(cli, 2).endswith(
-        "rated by tester: verdict: mostly-true -> false; reviewer: tester"
+        f"rated by {author(db_url)}: verdict: mostly-true -> false; reviewer: tester"
     )
 
 
@@ -257,11 +257,11 @@ def test_link_notes_show_in_the_dossier_and_the_history(cli, seeded, db_url) -> 
         for line in cli("claim", "show", "2").stdout.splitlines()
     )
     assert last_line(cli, 1).endswith(
-        "linked by tester: #2 supports #1 — note: same week, same target"
+        f"linked by {author(db_url)}: #2 supports #1 — note: same week, same target"
     )
     cli("claim", "unlink", "2", "supports", "1")
     assert last_line(cli, 2).endswith(
-        "unlinked by tester: #2 supports #1 — note: same week, same target"
+        f"unlinked by {author(db_url)}: #2 supports #1 — note: same week, same target"
     )
 
 

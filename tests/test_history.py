@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from helpers import history_rows, reopened
+from helpers import author, history_rows, reopened
 from sqlalchemy import select
 
 from tracker.db import open_database
@@ -203,10 +203,11 @@ def test_claim_history_reads_legacy_entries(cli, seeded, db_url) -> None:
             )
     database.close()
     lines = cli("claim", "history", "1").stdout.splitlines()
+    by = author(db_url, "old")
     assert [line[22:] for line in lines[-3:]] == [
-        "edited by old: tags: -alpha, -beta",
-        "rated by old: verdict: none -> mostly-true; reviewer: Desk A",
-        "edited by old: imported from sheet.csv",
+        f"edited by {by}: tags: -alpha, -beta",
+        f"rated by {by}: verdict: none -> mostly-true; reviewer: Desk A",
+        f"edited by {by}: imported from sheet.csv",
     ]
     # Programs still get the entries exactly as stored.
     as_json = json.loads(cli("claim", "history", "1", "-f", "json").stdout)

@@ -109,6 +109,7 @@ POPULATE: dict[str, Callable[[Connection], None]] = {
     "0006": _populate_0005,  # 0006 rebuilds only the SQLite search index
     "0007": _populate_0005,  # 0007 adds an empty table (external_id)
     "0008": _populate_0005,  # 0008 adds views only
+    "0009": _populate_0005,  # 0009 adds the history's chain columns and seals what is there
     "0010": _populate_0005,  # 0010 adds source.twin and a unique index
 }
 TABLES = [

@@ -25,6 +25,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 from tracker.errors import (
     DamagedDatabase,
     DatabaseLocked,
+    PermissionDenied,
     ReadOnlyDatabase,
     StorageError,
     TrackerError,
@@ -212,6 +213,9 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
+INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE for a privilege refused
+
+
 def _configure_postgresql(engine: Engine) -> None:
     # The recursive CTEs (evidence, organisational tree) look costly to the planner, which then
     # JIT-compiles them: evidence.walk took 1.1 s on a 5-claim database with JIT, 17 ms
@@ -233,6 +237,21 @@ def _configure_postgresql(engine: Engine) -> None:
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{BUSY_TIMEOUT_MS}ms'")
 
 
+def _seal_on_commit(engine: Engine) -> None:
+    # Every writing transaction seals the history entries it wrote just before it commits
+    # (tracker.chain), whichever code inserted them: ORM, Core, bulk INSERT ... SELECT.
+    # Migrations run before the chain's columns exist and seal for themselves; `tracker_seal`
+    # False also keeps a check that writes nothing (FTS5's) from sealing as it commits.
+    @event.listens_for(engine, "commit")
+    def _commit(conn: Connection) -> None:
+        options = conn.get_execution_options()
+        if options.get("tracker_readonly", False) or not options.get("tracker_seal", True):
+            return
+        from tracker.chain import seal
+
+        seal(conn)
+
+
 def make_engine(url: URL, *, readonly: str | None = None) -> Engine:
     """An engine for `url`. `readonly` ("ro" or "immutable") opens a SQLite file read-only,
     so reading can never change its bytes or journal mode."""
@@ -250,10 +269,12 @@ def make_engine(url: URL, *, readonly: str | None = None) -> Engine:
             else:
                 engine = create_engine(url, connect_args={"timeout": timeout})
             _configure_sqlite(engine, wal=not readonly)
+            _seal_on_commit(engine)
             return engine
         engine = create_engine(url)
         if url.get_backend_name() == "postgresql":
             _configure_postgresql(engine)
+        _seal_on_commit(engine)
         return engine
     except NoSuchModuleError:
         raise StorageError(f"no database driver for {url.drivername!r}") from None
@@ -345,14 +366,14 @@ class Database:
             with self._session(write) as session:
                 yield session
         except DBAPIError as exc:
-            raise translate(exc, self.url, write=write) from exc
+            raise self._translate(exc, write) from exc
 
     @contextmanager
     def _session(self, write: bool) -> Iterator[Session]:
         from sqlalchemy.orm import Session
 
         self._check_writable(write)
-        bind = self.engine if write else self.engine.execution_options(tracker_readonly=True)
+        bind = self._engine(write)
         with Session(bind, expire_on_commit=False) as session, session.begin():
             yield session
 
@@ -383,7 +404,7 @@ class Database:
                             f"({describe(self.url)}); nothing was changed, try again"
                         ) from exc
                     # A key still taken after every re-run is no race: the plain refusal.
-                    raise translate(exc, self.url, write=write) from exc
+                    raise self._translate(exc, write) from exc
             time.sleep(backoff(attempt))
             attempt += 1
 
@@ -391,12 +412,46 @@ class Database:
     def connect(self, *, write: bool = False) -> Iterator[Connection]:
         """A Core connection inside one transaction, for bulk and read-heavy paths."""
         self._check_writable(write)
-        engine = self.engine if write else self.engine.execution_options(tracker_readonly=True)
         try:
-            with engine.begin() as conn:
+            with self._engine(write).begin() as conn:
                 yield conn
         except DBAPIError as exc:
-            raise translate(exc, self.url, write=write) from exc
+            raise self._translate(exc, write) from exc
+
+    def _engine(self, write: bool) -> Engine:
+        if not write:
+            return self.engine.execution_options(tracker_readonly=True)
+        if self.revision != HEAD_REVISION:
+            # A schema held at an older revision (tests, `db status`) has no chain to seal.
+            return self.engine.execution_options(tracker_seal=False)
+        return self.engine
+
+    def _translate(self, exc: DBAPIError, write: bool) -> TrackerError:
+        if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+            return self._denied(exc)
+        return translate(exc, self.url, write=write)
+
+    def _denied(self, exc: DBAPIError) -> PermissionDenied:
+        """PostgreSQL refused for lack of a privilege: say which role, and what it may do."""
+        message = redact(str(exc.orig).strip().splitlines()[0])
+        try:
+            with self.engine.execution_options(tracker_readonly=True).connect() as conn:
+                role, reads, writes = conn.exec_driver_sql(
+                    "SELECT session_user, has_table_privilege('claim', 'SELECT'),"
+                    " has_table_privilege('claim', 'INSERT')"
+                ).one()
+        except DBAPIError:
+            return PermissionDenied(f"permission denied: {message}; nothing was changed")
+        if not reads:
+            return PermissionDenied(
+                f"permission denied: role {role!r} has no access to this database (an admin "
+                f"gives it with: tracker db grant {role} --reader)"
+            )
+        if not writes:
+            return PermissionDenied(
+                f"permission denied: role {role!r} may only read; nothing was changed"
+            )
+        return PermissionDenied(f"permission denied: role {role!r}: {message}; nothing was changed")
 
     def _check_writable(self, write: bool) -> None:
         if write and self.readonly:
@@ -482,8 +537,9 @@ def open_database(
                     backup.unlink(missing_ok=True)
             database.revision = HEAD_REVISION
     except DBAPIError as exc:
+        error = database._translate(exc, write)
         engine.dispose()
-        raise translate(exc, url, write=write) from exc
+        raise error from exc
     except TrackerError:
         engine.dispose()
         raise
@@ -689,6 +745,21 @@ def _pragma(conn: Connection, setting: str) -> None:
     run_outside_transaction(conn, f"PRAGMA {setting}")
 
 
+def _refuse_non_admin(conn: Connection, direction: str) -> None:
+    """Only the owner of the tracker's tables (a member of its role: an admin) changes the
+    schema; anyone else is told so before anything is tried."""
+    row = conn.exec_driver_sql(
+        "SELECT session_user, pg_has_role(session_user, c.relowner, 'USAGE')"
+        " FROM pg_class c WHERE c.oid = to_regclass('alembic_version')"
+    ).first()
+    conn.rollback()
+    if row is not None and not row[1]:
+        raise PermissionDenied(
+            f"permission denied: role {row[0]!r} may not {direction} the schema: only admins "
+            "migrate (tracker db grant ROLE --admin); nothing was changed"
+        )
+
+
 def upgrade(database: Database, revision: str = "head") -> None:
     """Bring the schema to `revision` in one transaction (DDL included, on SQLite too)."""
     _migrate(database, "upgrade", revision)
@@ -703,7 +774,10 @@ def _migrate(database: Database, direction: str, revision: str) -> None:
     from alembic.util import CommandError
 
     with database.engine.connect() as conn:
+        conn.execution_options(tracker_seal=False)
         sqlite = conn.dialect.name == "sqlite"
+        if not sqlite:
+            _refuse_non_admin(conn, direction)
         if sqlite:
             # Batch migrations rebuild tables; with foreign keys on, dropping a parent could
             # cascade-delete children. The setting cannot change inside a transaction.
@@ -722,12 +796,18 @@ def _migrate(database: Database, direction: str, revision: str) -> None:
                         f"cannot {direction} the schema ({exc}); is this database from a newer "
                         "tracker? Upgrade tracker and try again"
                     ) from None
+                if not sqlite:
+                    # Tables a migration created get the privileges `db grant` gave the others.
+                    from tracker.services.roles import refresh
+
+                    refresh(conn)
                 if sqlite:
                     problems = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if problems:
                         raise StorageError(
                             f"migration would break {len(problems)} foreign key(s); rolled back"
                         )
+                database.revision = stored_revision(conn)
         finally:
             if sqlite:
                 _pragma(conn, "foreign_keys = ON")

@@ -71,3 +71,7 @@ class ToolMissing(TrackerError):
     """A program the command needs (Graphviz's dot ...) is not installed."""
 
     exit_code = EXIT_UNAVAILABLE
+
+
+class PermissionDenied(TrackerError):
+    """The database role may not make this change (a reader writing, an editor migrating)."""

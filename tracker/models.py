@@ -269,7 +269,14 @@ class VerdictEntry(Base):
 
 
 class HistoryEntry(Base):
-    """The audit trail. Not tied to its record by a foreign key: it outlives deletions."""
+    """The audit trail. Not tied to its record by a foreign key: it outlives deletions.
+
+    Append-only, and chained (tracker.chain): when its transaction commits, an entry gets its
+    place `seq`, the `hash` of the entry before it and its own SHA-256 over both and its
+    content; a database trigger refuses any other change and any deletion. `by` is who the
+    writer said they were (TRACKER_USER, --by); on PostgreSQL `role` is the database role that
+    wrote it, set by a trigger, never by the client.
+    """
 
     __tablename__ = "history"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -280,7 +287,32 @@ class HistoryEntry(Base):
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     by: Mapped[str | None] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    __table_args__ = (Index("ix_history_entity", "entity", "entity_id"),)
+    role: Mapped[str | None] = mapped_column(String(63))
+    seq: Mapped[int | None] = mapped_column(Integer)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (
+        Index("ix_history_entity", "entity", "entity_id"),
+        Index("ix_history_seq", "seq", unique=True),
+        # Holds only the entries of transactions not yet committed: sealing finds them at once.
+        Index(
+            "ix_history_unsealed",
+            "id",
+            sqlite_where=text("seq IS NULL"),
+            postgresql_where=text("seq IS NULL"),
+        ),
+    )
+
+
+class HistoryHead(Base):
+    """The chain's last (seq, hash), one row moved forward at each seal: a history cut short at
+    its end no longer reaches it. Only moves forward (a trigger)."""
+
+    __tablename__ = "history_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
 
 
 class ActorPart(Base):

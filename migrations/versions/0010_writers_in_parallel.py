@@ -1,7 +1,7 @@
 """writers in parallel: a unique key for a source's identity
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-29 06:00:00
 
 PostgreSQL writers no longer queue on one lock: each find-or-create relies on a unique key
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -40,16 +40,19 @@ def status(fmt: FormatOption = Format.table) -> None:
 
 @app.command("check")
 def check(fmt: FormatOption = Format.table) -> None:
-    """Check integrity, foreign keys, the search index and every row against the rules the
-    commands apply (vocabularies, dates, limits, hashes and keys); exit 1 on any problem, a
-    damaged file included. Dates that cannot be right (a source dated before one it cites, a
-    claim stated before its earliest source) are warnings: exit 0. Reads only: the answer is
-    the same whoever runs it.
+    """Check integrity, foreign keys, the search index, the history's hash chain and every row
+    against the rules the commands apply (vocabularies, dates, limits, hashes and keys); exit 1
+    on any problem, a damaged file included. A history entry altered, deleted, moved or cut
+    off the end is named (`history entry #12 (seq 12): hash does not match its content`).
+    Dates that cannot be right (a source dated before one it cites, a claim stated before its
+    earliest source), and history entries written around tracker, not yet sealed, are
+    warnings: exit 0. Reads only: the answer is the same whoever runs it.
 
     Example: tracker db check
     """
     from tracker.errors import DamagedDatabase
     from tracker.services.attribution import check_chronology
+    from tracker.services.maintenance import chain_warnings
     from tracker.services.maintenance import check as run
 
     warnings: list[str] = []
@@ -65,6 +68,7 @@ def check(fmt: FormatOption = Format.table) -> None:
                 # the database itself is sound, so they do not fail the check.
                 with database.session(write=False) as s:
                     warnings = check_chronology(s)
+                warnings += chain_warnings(database)
         finally:
             database.close()
     lines = (problems or ["ok"]) + [f"warning: {w}" for w in warnings]
@@ -196,3 +200,51 @@ def merge(
         typer.echo(note)
     if dry_run:
         typer.echo("nothing was changed (--dry-run)")
+
+
+@app.command("grant")
+def grant(
+    role: Annotated[str, typer.Argument(metavar="ROLE", help="A person's database role.")],
+    reader: Annotated[bool, typer.Option("--reader", help="May read everything.")] = False,
+    editor: Annotated[
+        bool, typer.Option("--editor", help="May also write records; history only grows.")
+    ] = False,
+    admin: Annotated[
+        bool, typer.Option("--admin", help="Owns the schema: migrates and grants.")
+    ] = False,
+    revoke: Annotated[
+        bool, typer.Option("--revoke", help="Take every tracker level away from ROLE.")
+    ] = False,
+) -> None:
+    """Give a PostgreSQL role one level: reader, editor or admin (PostgreSQL only).
+
+    The role is created (LOGIN, no password: set one with ALTER ROLE, or rely on pg_hba) if
+    missing, and made a member of this database's group `<database>_reader`, `_editor` or
+    `_admin` (created on first use), and of no other: granting again changes the level. Run by
+    the database owner or a superuser (CREATEROLE is needed to create roles).
+
+    Example: tracker db grant alice --editor
+    """
+    from tracker.errors import UsageError
+    from tracker.services.roles import Level
+    from tracker.services.roles import grant as run
+
+    chosen = [level for level, on in zip(Level, (reader, editor, admin), strict=True) if on]
+    if len(chosen) + revoke != 1:
+        raise UsageError("give exactly one of --reader, --editor, --admin or --revoke")
+    level = None if revoke else chosen[0]
+    database = open_db()
+    try:
+        if database.backend != "postgresql":
+            raise UsageError(
+                "db grant is for PostgreSQL: a SQLite file is guarded by its file permissions"
+            )
+        with database.connect(write=True) as conn:
+            done = run(conn, role, level)
+    finally:
+        database.close()
+    made = "created role " + repr(done.role) + "; " if done.created else ""
+    if done.group is None:
+        say(f"{made}revoked every tracker level from {done.role!r}")
+    else:
+        say(f"{made}{done.role!r} is now {done.level} (member of {done.group!r})")

@@ -8,7 +8,7 @@ import typer
 
 from tracker.cli.common import Format, emit_rows
 
-COLUMNS = ["at", "action", "by", "changes"]
+COLUMNS = ["at", "action", "by", "role", "changes"]
 
 
 def history_lines(entries: Iterable[Mapping[str, Any]]) -> list[str]:

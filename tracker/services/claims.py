@@ -27,7 +27,7 @@ from tracker.services.actors import resolve_actor, resolve_actor_as
 from tracker.services.common import parse_id
 from tracker.services.editing import Editable
 from tracker.services.evidence import evidence_record
-from tracker.services.history import changed, current_user, record
+from tracker.services.history import as_dict, changed, current_user, record
 from tracker.services.sources import citation_chain, resolve_source, source_brief
 from tracker.text import MAX_NOTE, MAX_TEXT, claim_key, clean, clean_optional, clean_tag
 from tracker.vocab import CREDIBILITY_MEANING, Relation, Stance, Status, Verdict
@@ -570,10 +570,7 @@ def claim_history(session: Session, ref: str) -> list[dict[str, Any]]:
     ).all()
     if not entries:
         resolve_claim(session, ident)  # raises the right "no such claim" message
-    return [
-        {"at": e.at.isoformat(), "action": e.action, "by": e.by, "changes": e.changes}
-        for e in entries
-    ]
+    return [as_dict(e) for e in entries]
 
 
 def _id_from_uid(session: Session, uid: str) -> int:

@@ -21,9 +21,10 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from tracker.chain import Head, head, verify
 from tracker.db import HEAD_REVISION, Database, driver_message, stored_revision, translate
 from tracker.errors import Conflict, InvalidInput, StorageError
-from tracker.models import Base, Claim, UTCDateTime
+from tracker.models import Base, Claim, HistoryHead, UTCDateTime
 
 FORMAT = "claim-tracker-dump"
 VERSION = 1
@@ -34,7 +35,8 @@ MAX_ROWS = (1 << 63) - 1
 
 
 def _tables() -> list[Table]:
-    return list(Base.metadata.sorted_tables)
+    # The chain's head travels in the manifest, where a reader of the dump sees it.
+    return [t for t in Base.metadata.sorted_tables if t.name != HistoryHead.__tablename__]
 
 
 @contextmanager
@@ -105,6 +107,7 @@ def export_all(
             "schema_revision": stored_revision(conn),
             "tables": counts,
             "next_ids": _next_ids(conn),
+            "chain": _chain(conn),
         }
         _write_synced(work / "manifest.json", json.dumps(manifest, indent=2) + "\n")
         if folder.is_dir():
@@ -132,6 +135,11 @@ def _remove_abandoned(folder: Path) -> None:
             except PermissionError:
                 continue
         shutil.rmtree(stale, ignore_errors=True)
+
+
+def _chain(conn: Connection) -> dict[str, Any]:
+    last = head(conn)
+    return {"seq": last.seq, "hash": last.hash}
 
 
 def _write_tables(
@@ -200,7 +208,22 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     if missing := [name for name in names if name not in tables]:
         raise InvalidInput(f"{path}: 'tables' does not count {', '.join(missing)}")
     _counters(path, manifest, "next_ids", with_ids, 1, MAX_ID + 1)
+    _read_chain(path, manifest)
     return manifest
+
+
+def _read_chain(path: Path, manifest: dict[str, Any]) -> Head:
+    """The manifest's chain head: where the history's hash chain must end."""
+    from tracker.services.integrity import RULES
+
+    chain = manifest.get("chain")
+    if not isinstance(chain, dict) or set(chain) != {"seq", "hash"}:
+        raise InvalidInput(f"{path}: 'chain' must be an object of seq and hash")
+    for problem in RULES[HistoryHead.__tablename__].check({"id": 1, **chain}):
+        raise InvalidInput(f"{path}: 'chain': {problem.reason} ({_show(problem.value)})")
+    if (chain["hash"] is None) != (chain["seq"] == 0):
+        raise InvalidInput(f"{path}: 'chain': a hash goes with a seq above 0, and only then")
+    return Head(chain["seq"], chain["hash"])
 
 
 def _counters(
@@ -352,6 +375,10 @@ def import_all(
             raise Conflict(
                 f"the database already holds {table.name} rows; restore into an empty database"
             )
+    if conn.dialect.name == "postgresql":
+        # The history keeps the roles that wrote it, and none where it had none (a SQLite
+        # origin): for the table's owner only, as the history trigger decides.
+        conn.execute(text("SELECT set_config('tracker.restoring', 'on', true)"))
     counts: dict[str, int] = {}
     for table in _tables():
         path = folder / f"{table.name}.jsonl"
@@ -370,7 +397,25 @@ def import_all(
             n += len(batch)
         counts[table.name] = n
     _restore_counters(conn, manifest["next_ids"])
+    _restore_chain(conn, folder, _read_chain(folder / "manifest.json", manifest))
     return counts
+
+
+def _restore_chain(conn: Connection, folder: Path, recorded: Head) -> None:
+    """A dump whose history chain is broken is refused: it was altered after it was written."""
+    if problems := verify(conn, recorded):
+        raise InvalidInput(
+            f"{folder / 'history.jsonl'}: the history's hash chain is broken: {problems[0]}; "
+            "nothing was restored"
+        )
+    if recorded.seq:
+        conn.execute(
+            text(
+                "INSERT INTO history_head (id, seq, hash) VALUES (1, :seq, :hash)"
+                " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash"
+            ),
+            {"seq": recorded.seq, "hash": recorded.hash},
+        )
 
 
 def _insert(conn: Connection, table: Table, path: Path, before: int, rows: list[Any]) -> None:

@@ -116,9 +116,13 @@ def record(
 
 def copy_entries(conn: Connection, entries: list[dict[str, Any]]) -> None:
     """Add entries written elsewhere (another notebook's, by `db merge`) as they are: their
-    uid, author and time kept, `entity_id` already this database's."""
-    if entries:
-        conn.execute(insert(HistoryEntry), entries)
+    uid, author and time kept, `entity_id` already this database's. Their place in the other
+    database's hash chain is not theirs here: they join this chain when the merge commits."""
+    unsealed = [
+        {k: v for k, v in e.items() if k not in ("seq", "prev_hash", "hash")} for e in entries
+    ]
+    if unsealed:
+        conn.execute(insert(HistoryEntry), unsealed)
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -129,8 +133,10 @@ _LEGACY_LIST = re.compile(r"^(?P<field>.+)_(?P<side>added|removed)$")
 
 
 def entry_line(entry: Mapping[str, Any]) -> str:
-    """One history entry as people read it: `2026-11-26T15:44:32 edited by analyst: tags: +x`."""
-    who = f" by {entry['by']}" if entry["by"] else ""
+    """One history entry as people read it: `2026-11-26T15:44:32 edited by analyst: tags: +x`;
+    on PostgreSQL `by alice (stated by: Desk A)` when the role and the stated name differ."""
+    name = author(entry)
+    who = f" by {name}" if name else ""
     detail = describe(entry["action"], entry["changes"])
     line = f"{entry['at'][:19]} {entry['action']}{who}"
     return f"{line}: {detail}" if detail else line
@@ -292,7 +298,26 @@ def entity_history(session: Session, entity: str, ref: str) -> list[dict[str, An
     ).all()
     if not entries:
         raise NotFound(f"no history for {entity} #{ident}: it does not exist")
-    return [
-        {"at": e.at.isoformat(), "action": e.action, "by": e.by, "changes": e.changes}
-        for e in entries
-    ]
+    return [as_dict(e) for e in entries]
+
+
+def as_dict(entry: HistoryEntry) -> dict[str, Any]:
+    """One entry as commands show it. `by` is who the writer said they were (TRACKER_USER,
+    --by); `role` the database role that wrote it (PostgreSQL; None on SQLite): the author
+    beyond doubt where there is one."""
+    return {
+        "at": entry.at.isoformat(),
+        "action": entry.action,
+        "by": entry.by,
+        "role": entry.role,
+        "changes": entry.changes,
+    }
+
+
+def author(entry: Mapping[str, Any]) -> str:
+    """Who made the change, in words: `alice`, or `alice (stated by: Desk A)` where the role
+    and the name the writer gave differ."""
+    role, stated = entry.get("role"), entry.get("by")
+    if not role:
+        return stated or ""
+    return role if not stated or stated == role else f"{role} (stated by: {stated})"

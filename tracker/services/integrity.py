@@ -85,6 +85,21 @@ def _position(value: int) -> int:
     return value
 
 
+def _counted(value: int, field: str, low: int = 1) -> int:
+    if value < low:
+        raise InvalidInput(f"{field} must be {low} or more")
+    return value
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _sha256(value: str, field: str) -> str:
+    if not _SHA256.fullmatch(value):
+        raise InvalidInput(f"{field} {value!r} is not a SHA-256 in lower-case hex")
+    return value
+
+
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -135,6 +150,14 @@ VALUES: dict[str, dict[str, Parser]] = {
         "action": _line("action", 20),
         "changes": _json_object,
         "by": _printable("by"),
+        "role": _printable("role"),
+        "seq": lambda value: _counted(value, "seq"),
+        "prev_hash": lambda value: _sha256(value, "prev_hash"),
+        "hash": lambda value: _sha256(value, "hash"),
+    },
+    "history_head": {
+        "seq": lambda value: _counted(value, "seq", low=0),
+        "hash": lambda value: _sha256(value, "hash"),
     },
 }
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from tracker.chain import head, unsealed, verify
 from tracker.db import (
     HEAD_REVISION,
     Database,
@@ -46,7 +47,13 @@ def status(database: Database) -> dict[str, Any]:
             name: conn.execute(select(func.count()).select_from(model)).scalar_one()
             for name, model in COUNTED.items()
         }
-    return {**about, "revision": revision, **counts}
+        chain = head(conn)
+    return {
+        **about,
+        "revision": revision,
+        **counts,
+        "chain_head": f"seq {chain.seq} {chain.hash}" if chain.hash else f"seq {chain.seq}",
+    }
 
 
 FTS_CHECK = "INSERT INTO claim_fts(claim_fts, rank) VALUES ('integrity-check', 1)"
@@ -73,7 +80,20 @@ def check(database: Database) -> list[str]:
         return problems
     from tracker.services.integrity import check_database  # every row against its rules
 
+    with database.connect() as conn:
+        problems += verify(conn)
     return problems + check_database(database)
+
+
+def chain_warnings(database: Database) -> list[str]:
+    """History entries written straight in SQL, around tracker: not wrong, but not yet in the
+    chain either (the next change made through tracker seals them)."""
+    with database.connect() as conn:
+        ids = unsealed(conn)
+    if not ids:
+        return []
+    shown = ", ".join(f"#{i}" for i in ids)
+    return [f"history entries {shown} are not sealed yet: written around tracker"]
 
 
 def _search_index_in_step(database: Database) -> bool:
@@ -83,6 +103,7 @@ def _search_index_in_step(database: Database) -> bool:
     if not database.readonly:
         try:
             with database.connect(write=True) as conn:
+                conn.execution_options(tracker_seal=False)
                 conn.exec_driver_sql(FTS_CHECK)
             return True
         except ReadOnlyDatabase:
