@@ -107,6 +107,8 @@ PROPERTIES = (
     "x_tracker_blames_refs",
     "x_tracker_clears_refs",
     "x_tracker_same_as_refs",
+    "x_tracker_about_nobody",
+    "x_tracker_note_ref",
     "x_tracker_verdict",
     "x_tracker_relation",
 )
@@ -391,7 +393,8 @@ class _Bundle:
         """A source as an external reference (STIX needs a url, a description or an id)."""
         publisher = self.records.actors[source.publisher_id] if source.publisher_id else None
         said = ", ".join(p for p in (publisher and publisher.name, source.published) if p)
-        ref = {"source_name": source.title}
+        # The report's id lets an importer link the report itself, not a copy of it.
+        ref = {"source_name": source.title, "external_id": stix_id("report", source.uid)}
         if said:
             ref["description"] = said
         if source.url:
@@ -443,6 +446,7 @@ def stix_bundle(session: Session, filters: ClaimFilter | None = None) -> dict[st
             authors=[claim.claimant_as or records.actors[claim.claimant_id].name],
             # A note must refer to something: a claim about no one is about its claimant.
             object_refs=about or [bundle.actor(claim.claimant_id)],
+            x_tracker_about_nobody=True if not about else None,
             labels=records.tags.get(claim.id),
             confidence=confidence,
             external_references=references,
@@ -487,10 +491,12 @@ def stix_bundle(session: Session, filters: ClaimFilter | None = None) -> dict[st
                         description=claim.text,
                         confidence=confidence,
                         external_references=references,
+                        # The note says it all: an importer folds this into that claim.
+                        x_tracker_note_ref=notes[claim.id],
                     )
                 )
 
-    _denials(bundle, blames)
+    _denials(bundle, blames, notes)
     for source_id, claims in in_source.items():
         bundle.report(records.sources[source_id], claims)
     _citations(bundle)
@@ -499,7 +505,9 @@ def stix_bundle(session: Session, filters: ClaimFilter | None = None) -> dict[st
     return _finish(bundle)
 
 
-def _denials(bundle: _Bundle, blames: dict[tuple[int, int | None], list[str]]) -> None:
+def _denials(
+    bundle: _Bundle, blames: dict[tuple[int, int | None], list[str]], notes: dict[int, str]
+) -> None:
     """Each clearing claim: its claimant's strongly-disagree with the exported blame of that
     actor (for the claim's incidents, if it names any). With no such blame, the note's
     x_tracker_clears_refs alone records it."""
@@ -527,6 +535,7 @@ def _denials(bundle: _Bundle, blames: dict[tuple[int, int | None], list[str]]) -
                 opinion="strongly-disagree",
                 explanation=claim.text,
                 object_refs=against,
+                x_tracker_note_ref=notes[claim.id],
             )
 
 
