@@ -108,6 +108,7 @@ PROPERTIES = (
     "x_tracker_clears_refs",
     "x_tracker_same_as_refs",
     "x_tracker_about_nobody",
+    "x_tracker_about_as",
     "x_tracker_note_ref",
     "x_tracker_verdict",
     "x_tracker_relation",
@@ -188,6 +189,12 @@ class _Records:
         ids = [c.id for c in self.claims]
         self.subjects = self.grouped(
             select(ClaimSubject.claim_id, ClaimSubject.actor_id).order_by(ClaimSubject.actor_id),
+            ids,
+        )
+        self.subjects_as = self.grouped(
+            select(ClaimSubject.claim_id, ClaimSubject.actor_id, ClaimSubject.as_name).where(
+                ClaimSubject.as_name.is_not(None)
+            ),
             ids,
         )
         self.appearances = self.grouped(
@@ -430,6 +437,9 @@ def stix_bundle(session: Session, filters: ClaimFilter | None = None) -> dict[st
         stances = records.stances.get(claim.id, [])
         campaigns = [bundle.campaign(i) for i in incidents]
         about = [bundle.actor(a) for a in subjects] + campaigns
+        # The names the subjects were given (an alias: "APT1"), in the order of `about`.
+        given = dict(records.subjects_as.get(claim.id, ()))
+        about_as = [given.get(a) or records.actors[a].name for a in subjects] if given else None
         stance_refs: dict[str, list[str]] = {}
         for actor_id, stance in stances:
             stance_refs.setdefault(stance, []).append(bundle.actor(actor_id))
@@ -447,6 +457,7 @@ def stix_bundle(session: Session, filters: ClaimFilter | None = None) -> dict[st
             # A note must refer to something: a claim about no one is about its claimant.
             object_refs=about or [bundle.actor(claim.claimant_id)],
             x_tracker_about_nobody=True if not about else None,
+            x_tracker_about_as=about_as,
             labels=records.tags.get(claim.id),
             confidence=confidence,
             external_references=references,

@@ -494,12 +494,14 @@ class Statement:
     tag: str | None  # a relationship's type (uses, attributed-to, ...)
     # What our own export's notes carry beyond STIX (x_tracker_*): the claim as recorded.
     ours: bool = False
+    author: str | None = None
     quote: str | None = None
     note: str | None = None
     credibility: int | None = None
     tags: list[str] = field(default_factory=list)
     stances: list[tuple[str, str]] = field(default_factory=list)  # (object id, stance)
     reports: list[str] = field(default_factory=list)  # the reports it appears in, in order
+    about_as: list[str] = field(default_factory=list)  # the names its subjects were given
 
 
 # ---------------------------------------------------------------------------------- the report
@@ -573,6 +575,7 @@ class StixImport:
         self.opinions: list[_Object] = []
         self.seen: set[str] = set()
         self.derived: list[tuple[str, str]] = []  # (report, report it derives from)
+        self.victims: list[tuple[str, str]] = []  # (campaign or incident, identity)
         # Our export's links: (id, modified, claim's note, relation, other note, link note).
         self.links: list[tuple[str, str | None, str, str, str, str | None]] = []
 
@@ -647,18 +650,24 @@ class StixImport:
         obj.flag("x_mitre_is_subtechnique")
 
     def _between_claims_or_reports(self, obj: _Object) -> bool:
-        """A report `derived-from` a report (a source citing another), or our export's link
+        """A report `derived-from` a report (a source citing another), a campaign or incident
+        that `targets` an identity with nothing said about it (a victim), or our export's link
         between two claims (`related-to` with x_tracker_relation): kept for the end."""
         kind = obj.raw.get("relationship_type")
         source, target = obj.ref("source_ref"), obj.ref("target_ref")
         if source is None or target is None:
             return False
-        if (
-            kind == "derived-from"
-            and source.startswith("report--")
-            and target.startswith("report--")
-        ):
+        ends = (source.split("--", 1)[0], target.split("--", 1)[0])
+        if kind == "derived-from" and ends == ("report", "report"):
             self.derived.append((source, target))
+            return True
+        if (
+            kind == "targets"
+            and ends[0] in INCIDENT_TYPES
+            and ends[1] == "identity"
+            and obj.text("description") is None
+        ):
+            self.victims.append((source, target))
             return True
         if obj.ours and kind == "related-to" and obj.raw.get("x_tracker_relation") is not None:
             try:
@@ -754,12 +763,14 @@ class StixImport:
             attributed=False,
             tag=None,
             ours=True,
+            author=next(iter(obj.names("authors")), None),
             quote=obj.text("x_tracker_quote"),
             note=obj.text("x_tracker_note", limit=MAX_NOTE),
             credibility=credibility,
             tags=tags,
             stances=stances,
             reports=reports,
+            about_as=obj.names("x_tracker_about_as"),
         )
 
     def _opinion_of(self, obj: _Object) -> tuple[str, str | None, list[str]]:
@@ -833,6 +844,7 @@ class StixImport:
             apply()
         self._opinions()
         self._citations()
+        self._victims()
         self._links()
         self.actors.write_history()
         self.incidents.write_history()
@@ -1192,6 +1204,7 @@ class StixImport:
                     source_id=source_id,
                     confidence=statement.confidence,
                     quote=statement.quote,
+                    claimant_as=staged["claimant_as"],
                     note=statement.note,
                     credibility=statement.credibility,
                 )
@@ -1200,7 +1213,7 @@ class StixImport:
                     continue
                 staging.add(
                     row,
-                    [(line, a, None) for a in staged["about"]],
+                    [(line, a, staged["about_as"].get(a)) for a in staged["about"]],
                     [(line, t) for t in statement.tags or [statement.tag or ""] if t],
                     [(line, a, stance) for a, stance in staged["stances"]],
                     [(line, i) for i in staged["incidents"]],
@@ -1235,6 +1248,16 @@ class StixImport:
                 raise StixError(f"{statement.id}, property {prop!r}: {ref} is no actor imported")
         return ends
 
+    def _about_as(self, statement: Statement, ends: list[tuple[str, int]]) -> dict[int, str]:
+        """Our export's subjects named by an alias: {actor: the alias} (`x_tracker_about_as`
+        follows the note's subjects, which come first in its object_refs)."""
+        subjects = [r for e, r in ends if e == "actor"]
+        return {
+            actor: given
+            for actor, given in zip(subjects, statement.about_as, strict=False)
+            if given != self._label("actor", actor)
+        }
+
     def _stage(self, statement: Statement, ends: list[tuple[str, int]]) -> dict[str, Any]:
         blamed = self._actor_of(statement.blames) if statement.blames else None
         stances = [(blamed, "blames")] if blamed is not None else []
@@ -1242,10 +1265,15 @@ class StixImport:
             actor = self._actor_of(ref)
             assert actor is not None  # _ends checked it
             stances.append((actor, stance))
+        claimant = self._claimant(statement.by)
+        # Our export's `authors` is the name the claim was attributed under.
+        named = statement.author
         return {
-            "claimant": self._claimant(statement.by),
+            "claimant": claimant,
+            "claimant_as": named if named and named != self._label("actor", claimant) else None,
             "text": self._text(statement, ends),
             "about": list(dict.fromkeys(r for e, r in ends if e == "actor")),
+            "about_as": self._about_as(statement, ends),
             "stances": list(dict.fromkeys(stances)),
             "incidents": list(dict.fromkeys(r for e, r in ends if e == "incident")),
             "sources": self._claim_sources(statement),
@@ -1378,6 +1406,24 @@ class StixImport:
             )
             if cited is None:
                 edit_source(self.session, f"#{source[1]}", add={"cites": [f"#{target[1]}"]})
+
+    def _victims(self) -> None:
+        """Whom an incident targets: its victims (once)."""
+        from tracker.models import IncidentVictim
+        from tracker.services.incidents import edit_incident
+
+        for incident_ref, actor_ref in self.victims:
+            incident, actor = self.known.get(incident_ref), self._actor_of(actor_ref)
+            if incident is None or incident[0] != "incident" or actor is None:
+                self.report.dangling += 1
+                continue
+            held = self.session.scalar(
+                select(IncidentVictim).where(
+                    IncidentVictim.incident_id == incident[1], IncidentVictim.actor_id == actor
+                )
+            )
+            if held is None:
+                edit_incident(self.session, f"#{incident[1]}", add_victims=[f"#{actor}"])
 
     def _links(self) -> None:
         """Our export's links between two claims, each made once (its id is kept)."""
