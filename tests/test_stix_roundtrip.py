@@ -225,3 +225,36 @@ def test_export_import_keeps_claims_sources_blame_and_verdicts(
         "0 created,", ""
     )
     assert dump(db_url) == rows
+
+
+BAD = [
+    ("note", "x_tracker_stated", "2013-13", "x_tracker_stated'"),
+    ("note", "x_tracker_credibility", "2", "must be a whole number from 1 to 6, not text"),
+    ("note", "x_tracker_blames_refs", ["identity--0b5c7b8e-0000-4000-8000-000000000000"], "is no"),
+    ("opinion", "x_tracker_verdict", "pants-on-fire", "x_tracker_verdict'"),
+    ("campaign", "x_tracker_first_seen_precision", "week", "is not one of: year, month"),
+]
+
+
+@pytest.mark.parametrize(("kind", "prop", "value", "message"), BAD)
+def test_a_bad_tracker_property_is_one_line_and_imports_nothing(
+    cli, backend, db_url, tmp_path, kind, prop, value, message
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("an input check, the same on every backend")
+    cli("actor", "add", "Mandiant", "--kind", "company")
+    cli("incident", "add", INCIDENT, "--date", "2006")
+    claim = cli("claim", "add", MANDIANT_CLAIM, "--by", "Mandiant", "--incident", INCIDENT)
+    cli("claim", "rate", claim.stdout.strip(), "true")
+    data = json.loads(cli("export", "stix").stdout)
+    emptied(backend, db_url)
+    (target,) = [o for o in data["objects"] if o["type"] == kind]
+    target[prop] = value
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    before = dump(db_url)
+    result = cli("import", "stix", str(path), ok=False)
+    assert result.exit_code == 65, (result.stdout, result.stderr)
+    assert result.stderr.startswith(f"Error: {target['id']}, property '{prop}'"), result.stderr
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert dump(db_url) == before

@@ -89,6 +89,11 @@ OPINION_VERDICT = {
     "disagree": "misleading",
     "strongly-disagree": "false",
 }
+# Our export's x_tracker_* properties that are not text: their JSON type, as errors say it.
+_TRACKER_TYPES: dict[str, tuple[type, str]] = {
+    "credibility": (int, "a whole number from 1 to 6"),
+    "authors": (list, "a list"),
+}
 # Our export's x_tracker_*_precision -> the length of the partial date (0: no date).
 PRECISION_LENGTH = {"year": 4, "month": 7, "day": 10, "none": 0}
 _CITATION = re.compile(r"\s*\(Citation: ([^()]*)\)")
@@ -380,6 +385,21 @@ class _Object:
             )
         cut = PRECISION_LENGTH[precision]
         return value[:cut] if cut else None
+
+    def tracker(self, **parsers: Callable[[Any], Any]) -> dict[str, Any]:
+        """Our export's x_tracker_<name> properties the object has, each checked for its JSON
+        type and read by its parser: {name: value}."""
+        values = {}
+        for name, parse in parsers.items():
+            prop = f"x_tracker_{name}"
+            kinds, what = _TRACKER_TYPES.get(name, (str, "text"))
+            value = self.strings(prop) if kinds is list else self.get(prop, kinds, what)
+            if value is not None:
+                try:
+                    values[name] = parse(value)
+                except InvalidInput as exc:
+                    raise self.fail(prop, str(exc)) from None
+        return values
 
     def ref(self, prop: str) -> str | None:
         value = self.get(prop, str, "an object id")
@@ -733,12 +753,18 @@ class StixImport:
         refs = obj.refs("object_refs")
         if obj.flag("x_tracker_about_nobody"):
             refs = [r for r in refs if r.split("--", 1)[0] in INCIDENT_TYPES]
-        try:
-            tags = [clean_tag(t) for t in obj.strings("labels")]
-            credibility = vocab.credibility(obj.get("x_tracker_credibility", int, "a number"))
-            stated = parse_optional_date(obj.get("x_tracker_stated", str, "a date"), "stated")
-        except InvalidInput as exc:
-            raise obj.fail("x_tracker_*", str(exc)) from None
+        tags = []
+        for tag in obj.strings("labels"):
+            try:
+                tags.append(clean_tag(tag))
+            except InvalidInput as exc:
+                raise obj.fail("labels", str(exc)) from None
+        recorded = obj.tracker(
+            credibility=vocab.credibility,
+            stated=partial(parse_optional_date, field="stated"),
+            quote=partial(clean, field="quote"),
+            note=partial(clean, field="note", limit=MAX_NOTE),
+        )
         stances = [
             (ref, stance)
             for stance in ("blames", "clears", "same-as")
@@ -755,7 +781,7 @@ class StixImport:
             modified=obj.timestamp("modified"),
             by=obj.ref("created_by_ref"),
             text=text,
-            stated=stated,
+            stated=recorded.get("stated"),
             refs=refs,
             blames=None,
             confidence=obj.confidence(),
@@ -764,9 +790,9 @@ class StixImport:
             tag=None,
             ours=True,
             author=next(iter(obj.names("authors")), None),
-            quote=obj.text("x_tracker_quote"),
-            note=obj.text("x_tracker_note", limit=MAX_NOTE),
-            credibility=credibility,
+            quote=recorded.get("quote"),
+            note=recorded.get("note"),
+            credibility=recorded.get("credibility"),
             tags=tags,
             stances=stances,
             reports=reports,
@@ -786,7 +812,7 @@ class StixImport:
         if obj.ours and obj.raw.get("x_tracker_verdict") is not None:
             # Our own verdict, not its nearest opinion (mixed, unverifiable and not-a-claim
             # are all neutral).
-            verdict = self._ours(obj, verdict=vocab.verdict)["verdict"]
+            verdict = obj.tracker(verdict=vocab.verdict)["verdict"]
         return verdict, note, obj.refs("object_refs")
 
     # --- writing ------------------------------------------------------------------------------
@@ -969,9 +995,7 @@ class StixImport:
         described = obj.text("description") if obj.ours else obj.description()
         values = {"kind": vocab.actor_kind(kind), "description": described}
         if obj.ours:
-            values.update(
-                self._ours(obj, kind=vocab.actor_kind, reliability=vocab.reliability_grade)
-            )
+            values.update(obj.tracker(kind=vocab.actor_kind, reliability=vocab.reliability_grade))
         return values
 
     def _incident_values(self, obj: _Object) -> dict[str, Any]:
@@ -980,25 +1004,13 @@ class StixImport:
                 "started": obj.partial_date("first_seen", "x_tracker_first_seen_precision"),
                 "ended": obj.partial_date("last_seen", "x_tracker_last_seen_precision"),
                 "description": obj.text("description"),
-                **self._ours(obj, kind=vocab.incident_kind),
+                **obj.tracker(kind=vocab.incident_kind),
             }
         return {
             "started": obj.date("first_seen"),
             "ended": obj.date("last_seen"),
             "description": obj.description(),
         }
-
-    def _ours(self, obj: _Object, **parsers: Callable[[Any], Any]) -> dict[str, Any]:
-        """Our export's x_tracker_<field> properties the object has, each read by its parser."""
-        values = {}
-        for name, parse in parsers.items():
-            prop = f"x_tracker_{name}"
-            if obj.raw.get(prop) is not None:
-                try:
-                    values[name] = parse(obj.raw[prop])
-                except InvalidInput as exc:
-                    raise obj.fail(prop, str(exc)) from None
-        return values
 
     def _named(
         self, obj: _Object, directory: identity._NamedDirectory, values: dict[str, Any]
@@ -1065,8 +1077,7 @@ class StixImport:
         if obj.ours:
             values = {
                 "published": obj.partial_date("published", "x_tracker_date_precision"),
-                **self._ours(
-                    obj,
+                **obj.tracker(
                     kind=vocab.source_kind,
                     authors=lambda v: [clean_name(a, "author") for a in v],
                     retrieved=partial(parse_optional_date, field="retrieved"),
