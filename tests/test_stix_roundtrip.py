@@ -258,3 +258,19 @@ def test_a_bad_tracker_property_is_one_line_and_imports_nothing(
     assert result.stderr.startswith(f"Error: {target['id']}, property '{prop}'"), result.stderr
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert dump(db_url) == before
+
+
+def test_importing_back_into_the_exported_database_adds_nothing(cli, db_url, tmp_path) -> None:
+    story(cli)
+    before = (claims(cli), attribution(cli), records(cli))
+    rows = dump(db_url)
+    bundle = tmp_path / "story.json"
+    cli("export", "stix", "-o", str(bundle))
+    result = cli("import", "stix", str(bundle))
+    assert "matched by name" in result.stderr and "links 0 created" in result.stderr
+    assert (claims(cli), attribution(cli), records(cli)) == before
+    after = dump(db_url)
+    # Only the STIX ids are new (what each object was matched to): no record, no history.
+    assert {t: r for t, r in after.items() if t != "external_id"} == {
+        t: r for t, r in rows.items() if t != "external_id"
+    }

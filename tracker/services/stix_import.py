@@ -1385,6 +1385,11 @@ class StixImport:
             if not claims:
                 self.report.opinions_unmatched += 1
                 continue
+            if known is None and self._holds_verdict(obj):
+                # Back into the database it was exported from: that verdict is there already.
+                self.report.unchanged["verdicts"] += 1
+                self._new_id(obj.id, modified, "claim", claims[0])
+                continue
             reviewer = self._reviewer(obj)
             try:
                 for claim_id in claims:
@@ -1399,6 +1404,13 @@ class StixImport:
             else:
                 self.report.updated["verdicts"] += 1
                 self._set_modified(obj.id, modified)
+
+    def _holds_verdict(self, obj: _Object) -> bool:
+        from tracker.models import VerdictEntry
+
+        uid = _our_uid(obj)
+        found = select(VerdictEntry.id).where(VerdictEntry.uid == uid)
+        return uid is not None and self.session.scalar(found) is not None
 
     def _citations(self) -> None:
         """Reports derived from reports: the source cites the other (once)."""
@@ -1438,6 +1450,7 @@ class StixImport:
 
     def _links(self) -> None:
         """Our export's links between two claims, each made once (its id is kept)."""
+        from tracker.models import Link
         from tracker.services.claims import link_claims
 
         for stix_id, modified, source_ref, relation, target_ref, note in self.links:
@@ -1448,11 +1461,17 @@ class StixImport:
             if source is None or target is None or (source[0], target[0]) != ("claim", "claim"):
                 self.report.dangling += 1
                 continue
-            try:
-                link_claims(self.session, f"#{source[1]}", relation, f"#{target[1]}", note=note)
-            except TrackerError as exc:
-                raise StixError(f"{stix_id}: {exc}") from None
-            self.report.created["links"] += 1
+            held = select(Link.id).where(
+                Link.from_id == source[1], Link.relation == relation, Link.to_id == target[1]
+            )
+            if self.session.scalar(held) is not None:
+                self.report.unchanged["links"] += 1
+            else:
+                try:
+                    link_claims(self.session, f"#{source[1]}", relation, f"#{target[1]}", note=note)
+                except TrackerError as exc:
+                    raise StixError(f"{stix_id}: {exc}") from None
+                self.report.created["links"] += 1
             self._new_id(stix_id, modified, "claim", source[1])
         self.session.flush()
         self._write_ids()
