@@ -188,7 +188,7 @@ def test_export_import_keeps_claims_sources_blame_and_verdicts(
     emptied(backend, db_url)
     result = cli("import", "stix", str(bundle))
     assert "claims 4 created" in result.stderr and "links 1 created" in result.stderr
-    assert "4 blames and denials their claims' notes hold" in result.stderr
+    assert "4 blames and denials held by their claims' notes" in result.stderr
 
     after = (claims(cli), attribution(cli), records(cli))
     assert after[0] == before[0]

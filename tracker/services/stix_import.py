@@ -561,7 +561,7 @@ class StixReport:
             f"{self.undescribed:,} relationships without a description",
         ]
         if self.folded:
-            skipped.append(f"{self.folded:,} blames and denials their claims' notes hold")
+            skipped.append(f"{self.folded:,} blames and denials held by their claims' notes")
         if self.opinions_unmatched:
             skipped.append(f"{self.opinions_unmatched:,} opinions on no imported claim")
         if self.aliases_skipped:
