@@ -107,14 +107,15 @@ def attribution(cli: Any) -> list[dict[str, Any]]:
             }
         return [named(v) for v in value] if isinstance(value, list) else value
 
-    return named(as_json(cli, "report", "attribution", INCIDENT)["rows"])  # type: ignore[no-any-return]
+    rows: list[dict[str, Any]] = named(as_json(cli, "report", "attribution", INCIDENT)["rows"])
+    return rows
 
 
 def records(cli: Any) -> dict[str, Any]:
     """Actors, sources and incidents as `list` and `show` give them, without ids."""
 
     def plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{k: v for k, v in r.items() if k not in ("id", "claims")} for r in rows]
+        return [{k: v for k, v in r.items() if k != "id"} for r in rows]
 
     incidents = []
     for incident in as_json(cli, "incident", "list"):
