@@ -107,6 +107,9 @@ PROPERTIES = (
     "x_tracker_blames_refs",
     "x_tracker_clears_refs",
     "x_tracker_same_as_refs",
+    "x_tracker_about_nobody",
+    "x_tracker_about_as",
+    "x_tracker_note_ref",
     "x_tracker_verdict",
     "x_tracker_relation",
 )
@@ -186,6 +189,12 @@ class _Records:
         ids = [c.id for c in self.claims]
         self.subjects = self.grouped(
             select(ClaimSubject.claim_id, ClaimSubject.actor_id).order_by(ClaimSubject.actor_id),
+            ids,
+        )
+        self.subjects_as = self.grouped(
+            select(ClaimSubject.claim_id, ClaimSubject.actor_id, ClaimSubject.as_name).where(
+                ClaimSubject.as_name.is_not(None)
+            ),
             ids,
         )
         self.appearances = self.grouped(
@@ -391,7 +400,8 @@ class _Bundle:
         """A source as an external reference (STIX needs a url, a description or an id)."""
         publisher = self.records.actors[source.publisher_id] if source.publisher_id else None
         said = ", ".join(p for p in (publisher and publisher.name, source.published) if p)
-        ref = {"source_name": source.title}
+        # The report's id lets an importer link the report itself, not a copy of it.
+        ref = {"source_name": source.title, "external_id": stix_id("report", source.uid)}
         if said:
             ref["description"] = said
         if source.url:
@@ -427,6 +437,9 @@ def stix_bundle(session: Session, filters: ClaimFilter | None = None) -> dict[st
         stances = records.stances.get(claim.id, [])
         campaigns = [bundle.campaign(i) for i in incidents]
         about = [bundle.actor(a) for a in subjects] + campaigns
+        # The names the subjects were given (an alias: "APT1"), in the order of `about`.
+        given = dict(records.subjects_as.get(claim.id, ()))
+        about_as = [given.get(a) or records.actors[a].name for a in subjects] if given else None
         stance_refs: dict[str, list[str]] = {}
         for actor_id, stance in stances:
             stance_refs.setdefault(stance, []).append(bundle.actor(actor_id))
@@ -443,6 +456,8 @@ def stix_bundle(session: Session, filters: ClaimFilter | None = None) -> dict[st
             authors=[claim.claimant_as or records.actors[claim.claimant_id].name],
             # A note must refer to something: a claim about no one is about its claimant.
             object_refs=about or [bundle.actor(claim.claimant_id)],
+            x_tracker_about_nobody=True if not about else None,
+            x_tracker_about_as=about_as,
             labels=records.tags.get(claim.id),
             confidence=confidence,
             external_references=references,
@@ -487,10 +502,12 @@ def stix_bundle(session: Session, filters: ClaimFilter | None = None) -> dict[st
                         description=claim.text,
                         confidence=confidence,
                         external_references=references,
+                        # The note says it all: an importer folds this into that claim.
+                        x_tracker_note_ref=notes[claim.id],
                     )
                 )
 
-    _denials(bundle, blames)
+    _denials(bundle, blames, notes)
     for source_id, claims in in_source.items():
         bundle.report(records.sources[source_id], claims)
     _citations(bundle)
@@ -499,7 +516,9 @@ def stix_bundle(session: Session, filters: ClaimFilter | None = None) -> dict[st
     return _finish(bundle)
 
 
-def _denials(bundle: _Bundle, blames: dict[tuple[int, int | None], list[str]]) -> None:
+def _denials(
+    bundle: _Bundle, blames: dict[tuple[int, int | None], list[str]], notes: dict[int, str]
+) -> None:
     """Each clearing claim: its claimant's strongly-disagree with the exported blame of that
     actor (for the claim's incidents, if it names any). With no such blame, the note's
     x_tracker_clears_refs alone records it."""
@@ -527,6 +546,7 @@ def _denials(bundle: _Bundle, blames: dict[tuple[int, int | None], list[str]]) -
                 opinion="strongly-disagree",
                 explanation=claim.text,
                 object_refs=against,
+                x_tracker_note_ref=notes[claim.id],
             )
 
 

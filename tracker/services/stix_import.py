@@ -34,6 +34,7 @@ from tracker.errors import Conflict, InvalidInput, TrackerError
 from tracker.models import ExternalId
 from tracker.services import identity
 from tracker.services.importer import ImportReport, Staging, claim_row
+from tracker.services.stix_export import EXTENSION_ID, TOOL_ID
 from tracker.text import (
     MAX_NAME,
     MAX_NOTE,
@@ -88,6 +89,13 @@ OPINION_VERDICT = {
     "disagree": "misleading",
     "strongly-disagree": "false",
 }
+# Our export's x_tracker_* properties that are not text: their JSON type, as errors say it.
+_TRACKER_TYPES: dict[str, tuple[type, str]] = {
+    "credibility": (int, "a whole number from 1 to 6"),
+    "authors": (list, "a list"),
+}
+# Our export's x_tracker_*_precision -> the length of the partial date (0: no date).
+PRECISION_LENGTH = {"year": 4, "month": 7, "day": 10, "none": 0}
 _CITATION = re.compile(r"\s*\(Citation: ([^()]*)\)")
 # ATT&CK links each name it mentions to its page: [APT1](https://attack.mitre.org/groups/G0006).
 _LINK = re.compile(r"\[([^\[\]\n]+)\]\((?:https?://[^()\s]*)\)")
@@ -283,6 +291,10 @@ class _Object:
         if not isinstance(kind, str) or ident.split("--", 1)[0] != kind:
             raise StixError(f"{ident}, property 'type': {kind!r} does not match the id")
         self.type = kind
+        # Written by our own export: its x_tracker_* properties (docs/formats.md, "STIX 2.1
+        # out") are read, keyed on the extension definition the exporter declares.
+        extensions = raw.get("extensions")
+        self.ours = isinstance(extensions, dict) and EXTENSION_ID in extensions
         self._references: tuple[list[Reference], list[str]] | None = None
 
     def fail(self, prop: str, why: str) -> StixError:
@@ -359,6 +371,35 @@ class _Object:
             return parse_optional_date(value[:10] if value else None, prop)
         except InvalidInput as exc:
             raise self.fail(prop, str(exc)) from None
+
+    def partial_date(self, prop: str, precision_prop: str) -> str | None:
+        """A date our export widened to a timestamp, cut back to the precision it recorded
+        (`year`, `month`, `day`; `none`: there was no date)."""
+        value = self.date(prop)
+        precision = self.get(precision_prop, str, "text")
+        if value is None or precision is None:
+            return value
+        if precision not in PRECISION_LENGTH:
+            raise self.fail(
+                precision_prop, f"{precision[:40]!r} is not one of: {', '.join(PRECISION_LENGTH)}"
+            )
+        cut = PRECISION_LENGTH[precision]
+        return value[:cut] if cut else None
+
+    def tracker(self, **parsers: Callable[[Any], Any]) -> dict[str, Any]:
+        """Our export's x_tracker_<name> properties the object has, each checked for its JSON
+        type and read by its parser: {name: value}."""
+        values = {}
+        for name, parse in parsers.items():
+            prop = f"x_tracker_{name}"
+            kinds, what = _TRACKER_TYPES.get(name, (str, "text"))
+            value = self.strings(prop) if kinds is list else self.get(prop, kinds, what)
+            if value is not None:
+                try:
+                    values[name] = parse(value)
+                except InvalidInput as exc:
+                    raise self.fail(prop, str(exc)) from None
+        return values
 
     def ref(self, prop: str) -> str | None:
         value = self.get(prop, str, "an object id")
@@ -471,11 +512,21 @@ class Statement:
     sources: list[Reference]
     attributed: bool
     tag: str | None  # a relationship's type (uses, attributed-to, ...)
+    # What our own export's notes carry beyond STIX (x_tracker_*): the claim as recorded.
+    ours: bool = False
+    author: str | None = None
+    quote: str | None = None
+    note: str | None = None
+    credibility: int | None = None
+    tags: list[str] = field(default_factory=list)
+    stances: list[tuple[str, str]] = field(default_factory=list)  # (object id, stance)
+    reports: list[str] = field(default_factory=list)  # the reports it appears in, in order
+    about_as: list[str] = field(default_factory=list)  # the names its subjects were given
 
 
 # ---------------------------------------------------------------------------------- the report
 
-KINDS = ("actors", "incidents", "sources", "claims", "verdicts")
+KINDS = ("actors", "incidents", "sources", "claims", "verdicts", "links")
 
 
 @dataclass
@@ -490,6 +541,7 @@ class StixReport:
     dangling: int = 0  # relationships with an end not imported
     undescribed: int = 0  # relationships without a description
     opinions_unmatched: int = 0
+    folded: int = 0  # our export's attributed-to and denials, held by their notes
     aliases_skipped: int = 0  # another record's own name
     not_mapped: Counter[str] = field(default_factory=Counter)
     resembling: list[identity.Resemblance] = field(default_factory=list)
@@ -508,6 +560,8 @@ class StixReport:
             f"{self.dangling:,} relationships with an end not imported",
             f"{self.undescribed:,} relationships without a description",
         ]
+        if self.folded:
+            skipped.append(f"{self.folded:,} blames and denials held by their claims' notes")
         if self.opinions_unmatched:
             skipped.append(f"{self.opinions_unmatched:,} opinions on no imported claim")
         if self.aliases_skipped:
@@ -540,6 +594,10 @@ class StixImport:
         self.statements: list[Statement] = []
         self.opinions: list[_Object] = []
         self.seen: set[str] = set()
+        self.derived: list[tuple[str, str]] = []  # (report, report it derives from)
+        self.victims: list[tuple[str, str]] = []  # (campaign or incident, identity)
+        # Our export's links: (id, modified, claim's note, relation, other note, link note).
+        self.links: list[tuple[str, str | None, str, str, str, str | None]] = []
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -561,10 +619,22 @@ class StixImport:
         if obj.flag("x_mitre_deprecated"):
             self.report.deprecated += 1
             return
-        if obj.type in ACTOR_TYPES or obj.type in INCIDENT_TYPES or obj.type == "report":
+        if obj.id == TOOL_ID:  # the identity defining our extension: no actor of the data
+            self.report.not_mapped["claim-tracker identity"] += 1
+        elif obj.type in ACTOR_TYPES or obj.type in INCIDENT_TYPES or obj.type == "report":
             self._check_entity(obj)
             obj.raw = _slim(obj.raw)
             self.entities[obj.id] = _Entity(obj, obj.timestamp("modified"))
+        elif (
+            obj.ours
+            and obj.type in ("relationship", "opinion")
+            and obj.raw.get("x_tracker_note_ref")
+        ):
+            # An exported claim's blame or denial in STIX's terms: its note holds it already.
+            obj.ref("x_tracker_note_ref")
+            self.report.folded += 1
+        elif obj.type == "relationship" and self._between_claims_or_reports(obj):
+            pass
         elif obj.type == "relationship":
             statement = self._relationship(obj)
             if statement is not None:
@@ -599,6 +669,37 @@ class StixImport:
             obj.refs("object_refs")
         obj.flag("x_mitre_is_subtechnique")
 
+    def _between_claims_or_reports(self, obj: _Object) -> bool:
+        """A report `derived-from` a report (a source citing another), a campaign or incident
+        that `targets` an identity with nothing said about it (a victim), or our export's link
+        between two claims (`related-to` with x_tracker_relation): kept for the end."""
+        kind = obj.raw.get("relationship_type")
+        source, target = obj.ref("source_ref"), obj.ref("target_ref")
+        if source is None or target is None:
+            return False
+        ends = (source.split("--", 1)[0], target.split("--", 1)[0])
+        if kind == "derived-from" and ends == ("report", "report"):
+            self.derived.append((source, target))
+            return True
+        if (
+            kind == "targets"
+            and ends[0] in INCIDENT_TYPES
+            and ends[1] == "identity"
+            and obj.text("description") is None
+        ):
+            self.victims.append((source, target))
+            return True
+        if obj.ours and kind == "related-to" and obj.raw.get("x_tracker_relation") is not None:
+            try:
+                relation = vocab.relation(obj.get("x_tracker_relation", str, "text"))
+            except InvalidInput as exc:
+                raise obj.fail("x_tracker_relation", str(exc)) from None
+            said = obj.text("description", limit=MAX_NOTE) or ""
+            note = said.removeprefix(relation).removeprefix(": ") or None
+            self.links.append((obj.id, obj.timestamp("modified"), source, relation, target, note))
+            return True
+        return False
+
     def _relationship(self, obj: _Object) -> Statement | None:
         kind = obj.text("relationship_type", limit=100, required=True)
         source, target = obj.ref("source_ref"), obj.ref("target_ref")
@@ -627,6 +728,8 @@ class StixImport:
     def _note(self, obj: _Object) -> Statement:
         text = obj.text("content", required=True)
         assert text is not None
+        if obj.ours:
+            return self._our_note(obj, text)
         abstract = obj.text("abstract")
         refs, _ = obj.references()
         return Statement(
@@ -643,6 +746,59 @@ class StixImport:
             tag=None,
         )
 
+    def _our_note(self, obj: _Object, text: str) -> Statement:
+        """A claim our export wrote: its text, stated date, quote, tags, stances and sources
+        as recorded (the abstract is only a preview; the sources are the reports its
+        external references name by id)."""
+        refs = obj.refs("object_refs")
+        if obj.flag("x_tracker_about_nobody"):
+            refs = [r for r in refs if r.split("--", 1)[0] in INCIDENT_TYPES]
+        tags = []
+        for tag in obj.strings("labels"):
+            try:
+                tags.append(clean_tag(tag))
+            except InvalidInput as exc:
+                raise obj.fail("labels", str(exc)) from None
+        recorded = obj.tracker(
+            credibility=vocab.credibility,
+            stated=partial(parse_optional_date, field="stated"),
+            quote=partial(clean, field="quote"),
+            note=partial(clean, field="note", limit=MAX_NOTE),
+        )
+        stances = [
+            (ref, stance)
+            for stance in ("blames", "clears", "same-as")
+            for ref in obj.refs(f"x_tracker_{stance.replace('-', '_')}_refs")
+        ]
+        value = obj.get("external_references", list, "a list") or []
+        reports = [
+            e["external_id"]
+            for e in value
+            if isinstance(e, dict) and str(e.get("external_id", "")).startswith("report--")
+        ]
+        return Statement(
+            id=obj.id,
+            modified=obj.timestamp("modified"),
+            by=obj.ref("created_by_ref"),
+            text=text,
+            stated=recorded.get("stated"),
+            refs=refs,
+            blames=None,
+            confidence=obj.confidence(),
+            sources=[],
+            attributed=False,
+            tag=None,
+            ours=True,
+            author=next(iter(obj.names("authors")), None),
+            quote=recorded.get("quote"),
+            note=recorded.get("note"),
+            credibility=recorded.get("credibility"),
+            tags=tags,
+            stances=stances,
+            reports=reports,
+            about_as=obj.names("x_tracker_about_as"),
+        )
+
     def _opinion_of(self, obj: _Object) -> tuple[str, str | None, list[str]]:
         value = obj.text("opinion", limit=100, required=True)
         assert value is not None
@@ -652,7 +808,12 @@ class StixImport:
         obj.ref("created_by_ref")
         obj.strings("authors")
         note = obj.text("explanation", limit=MAX_NOTE)
-        return OPINION_VERDICT[value], note, obj.refs("object_refs")
+        verdict = OPINION_VERDICT[value]
+        if obj.ours and obj.raw.get("x_tracker_verdict") is not None:
+            # Our own verdict, not its nearest opinion (mixed, unverifiable and not-a-claim
+            # are all neutral).
+            verdict = obj.tracker(verdict=vocab.verdict)["verdict"]
+        return verdict, note, obj.refs("object_refs")
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -693,6 +854,12 @@ class StixImport:
             assert source_id is not None
             self.citations[value] = source_id
         self.linked_actors = {r for e, r, _ in self.known.values() if e == "actor"}
+        # Our export's actors by x_tracker_uid: every STIX object of one actor is one actor.
+        self.our_actors: dict[str, int] = {}
+        for stix_id, entity in self.entities.items():
+            uid, known = _our_uid(entity.obj), self.known.get(stix_id)
+            if uid is not None and known is not None and known[0] == "actor":
+                self.our_actors[uid] = known[1]
         self.attack_names = self._attack_names()
 
         for entity in sorted(self.entities.values(), key=lambda e: _ORDER[e.obj.type]):
@@ -702,6 +869,9 @@ class StixImport:
         for apply in self.updates:
             apply()
         self._opinions()
+        self._citations()
+        self._victims()
+        self._links()
         self.actors.write_history()
         self.incidents.write_history()
         self.sources.write_history()
@@ -762,13 +932,20 @@ class StixImport:
                 else:
                     self.report.unchanged[count] += 1
                 return
+            uid = _our_uid(obj)
             if what == "source":
                 row_id = self._report_source(obj)
             elif what == "incident":
                 row_id = self._named(obj, self.incidents, self._incident_values(obj))
+            elif uid is not None and uid in self.our_actors:
+                # A stand-in (the same actor as another STIX type): that actor.
+                row_id = self.our_actors[uid]
+                self.report.unchanged["actors"] += 1
             else:
                 row_id = self._named(obj, self.actors, self._actor_values(obj))
                 self.linked_actors.add(row_id)
+                if uid is not None:
+                    self.our_actors[uid] = row_id
         except TrackerError as exc:
             raise self._error(obj, "name", exc) from None
         self._new_id(obj.id, entity.modified, what, row_id)
@@ -791,7 +968,12 @@ class StixImport:
         return name
 
     def _aliases(self, obj: _Object, name: str) -> list[str]:
-        aliases = [*obj.names("aliases"), *obj.names("x_mitre_aliases"), *obj.references()[1]]
+        aliases = [
+            *obj.names("aliases"),
+            *obj.names("x_mitre_aliases"),
+            *(obj.names("x_tracker_aliases") if obj.ours else ()),
+            *obj.references()[1],
+        ]
         if obj.type == "attack-pattern" and name != obj.text("name", name=True):
             aliases.append(obj.text("name", name=True) or "")
         seen = {name_key(name)}
@@ -809,9 +991,21 @@ class StixImport:
             kind = IDENTITY_CLASS.get(given, "other")
             if kind == "organization" and GOVERNMENT_SECTORS & set(obj.strings("sectors")):
                 kind = "government"
-        return {"kind": vocab.actor_kind(kind), "description": obj.description()}
+        # Our own descriptions are the user's text, not ATT&CK's Markdown with citations.
+        described = obj.text("description") if obj.ours else obj.description()
+        values = {"kind": vocab.actor_kind(kind), "description": described}
+        if obj.ours:
+            values.update(obj.tracker(kind=vocab.actor_kind, reliability=vocab.reliability_grade))
+        return values
 
     def _incident_values(self, obj: _Object) -> dict[str, Any]:
+        if obj.ours:
+            return {
+                "started": obj.partial_date("first_seen", "x_tracker_first_seen_precision"),
+                "ended": obj.partial_date("last_seen", "x_tracker_last_seen_precision"),
+                "description": obj.text("description"),
+                **obj.tracker(kind=vocab.incident_kind),
+            }
         return {
             "started": obj.date("first_seen"),
             "ended": obj.date("last_seen"),
@@ -879,14 +1073,19 @@ class StixImport:
         publisher = self._actor_of(obj.ref("created_by_ref"))
         self.sources.check_new_source(title, url, strict=False, new=False)
         self.report.created["sources"] += 1
-        return self.sources.create(
-            {
-                "title": title,
-                "kind": "report",
-                "url": url,
-                "published": obj.date("published"),
-                "publisher_id": publisher,
+        values = {"kind": "report", "published": obj.date("published")}
+        if obj.ours:
+            values = {
+                "published": obj.partial_date("published", "x_tracker_date_precision"),
+                **obj.tracker(
+                    kind=vocab.source_kind,
+                    authors=lambda v: [clean_name(a, "author") for a in v],
+                    retrieved=partial(parse_optional_date, field="retrieved"),
+                    reliability=vocab.reliability_grade,
+                ),
             }
+        return self.sources.create(
+            {"title": title, "url": url, "publisher_id": publisher, **values}
         )
 
     def _actor_of(self, ref: str | None) -> int | None:
@@ -918,6 +1117,8 @@ class StixImport:
         """A claim's documents: its external references, then any citation in its text that
         none of them names (a source titled by the citation)."""
         refs = list(statement.sources)
+        if statement.ours:  # its sources are reports of the bundle, named by id
+            return refs
         named = {r.citation for r in refs}
         for citation in _CITATION.findall(statement.text):
             citation = citation.strip()
@@ -949,11 +1150,14 @@ class StixImport:
     def _claim_sources(self, statement: Statement) -> list[int]:
         """The sources a claim appears in: its references, then the reports that list it."""
         ids = [self._source(r) for r in self._references(statement)]
+        ids.extend(
+            self.known[r][1] for r in statement.reports if self.known.get(r, ("",))[0] == "source"
+        )
         ids.extend(self.in_reports.get(statement.id, ()))
         return list(dict.fromkeys(ids))
 
     def _text(self, statement: Statement, ends: list[tuple[str, int]]) -> str:
-        text = prose(statement.text)
+        text = statement.text if statement.ours else prose(statement.text)
         if text:
             return clean(text, "description", limit=MAX_TEXT)
         # An attributed-to without a description says just that.
@@ -1010,15 +1214,19 @@ class StixImport:
                     stated=statement.stated,
                     source_id=source_id,
                     confidence=statement.confidence,
+                    quote=statement.quote,
+                    claimant_as=staged["claimant_as"],
+                    note=statement.note,
+                    credibility=statement.credibility,
                 )
                 if line > first:  # another appearance of the same claim
                     staging.add(row)
                     continue
                 staging.add(
                     row,
-                    [(line, a, None) for a in staged["about"]],
-                    [(line, statement.tag)] if statement.tag else [],
-                    [(line, a, "blames") for a in staged["blames"]],
+                    [(line, a, staged["about_as"].get(a)) for a in staged["about"]],
+                    [(line, t) for t in statement.tags or [statement.tag or ""] if t],
+                    [(line, a, stance) for a, stance in staged["stances"]],
                     [(line, i) for i in staged["incidents"]],
                 )
         report = ImportReport()
@@ -1045,15 +1253,39 @@ class StixImport:
         if statement.blames is not None and self._actor_of(statement.blames) is None:
             self.report.dangling += 1
             return None
+        for ref, stance in statement.stances:
+            if self._actor_of(ref) is None:
+                prop = f"x_tracker_{stance.replace('-', '_')}_refs"
+                raise StixError(f"{statement.id}, property {prop!r}: {ref} is no actor imported")
         return ends
+
+    def _about_as(self, statement: Statement, ends: list[tuple[str, int]]) -> dict[int, str]:
+        """Our export's subjects named by an alias: {actor: the alias} (`x_tracker_about_as`
+        follows the note's subjects, which come first in its object_refs)."""
+        subjects = [r for e, r in ends if e == "actor"]
+        return {
+            actor: given
+            for actor, given in zip(subjects, statement.about_as, strict=False)
+            if given != self._label("actor", actor)
+        }
 
     def _stage(self, statement: Statement, ends: list[tuple[str, int]]) -> dict[str, Any]:
         blamed = self._actor_of(statement.blames) if statement.blames else None
+        stances = [(blamed, "blames")] if blamed is not None else []
+        for ref, stance in statement.stances:
+            actor = self._actor_of(ref)
+            assert actor is not None  # _ends checked it
+            stances.append((actor, stance))
+        claimant = self._claimant(statement.by)
+        # Our export's `authors` is the name the claim was attributed under.
+        named = statement.author
         return {
-            "claimant": self._claimant(statement.by),
+            "claimant": claimant,
+            "claimant_as": named if named and named != self._label("actor", claimant) else None,
             "text": self._text(statement, ends),
             "about": list(dict.fromkeys(r for e, r in ends if e == "actor")),
-            "blames": [blamed] if blamed is not None else [],
+            "about_as": self._about_as(statement, ends),
+            "stances": list(dict.fromkeys(stances)),
             "incidents": list(dict.fromkeys(r for e, r in ends if e == "incident")),
             "sources": self._claim_sources(statement),
         }
@@ -1141,7 +1373,8 @@ class StixImport:
     def _opinions(self) -> None:
         from tracker.services.claims import rate_claim
 
-        for obj in self.opinions:
+        # A claim's verdicts in the order they were given: the last is its current one.
+        for obj in sorted(self.opinions, key=lambda o: o.raw.get("created") or ""):
             verdict, note, refs = self._opinion_of(obj)
             known = self.known.get(obj.id)
             modified = obj.timestamp("modified")
@@ -1151,6 +1384,11 @@ class StixImport:
             claims = [self.known[r][1] for r in refs if self.known.get(r, ("",))[0] == "claim"]
             if not claims:
                 self.report.opinions_unmatched += 1
+                continue
+            if known is None and self._holds_verdict(obj):
+                # Back into the database it was exported from: that verdict is there already.
+                self.report.unchanged["verdicts"] += 1
+                self._new_id(obj.id, modified, "claim", claims[0])
                 continue
             reviewer = self._reviewer(obj)
             try:
@@ -1166,6 +1404,77 @@ class StixImport:
             else:
                 self.report.updated["verdicts"] += 1
                 self._set_modified(obj.id, modified)
+
+    def _holds_verdict(self, obj: _Object) -> bool:
+        from tracker.models import VerdictEntry
+
+        uid = _our_uid(obj)
+        found = select(VerdictEntry.id).where(VerdictEntry.uid == uid)
+        return uid is not None and self.session.scalar(found) is not None
+
+    def _citations(self) -> None:
+        """Reports derived from reports: the source cites the other (once)."""
+        from tracker.models import SourceCitation
+        from tracker.services.sources import edit_source
+
+        for source_ref, target_ref in self.derived:
+            source, target = self.known.get(source_ref), self.known.get(target_ref)
+            if source is None or target is None or (source[0], target[0]) != ("source", "source"):
+                self.report.dangling += 1
+                continue
+            cited = self.session.scalar(
+                select(SourceCitation).where(
+                    SourceCitation.source_id == source[1], SourceCitation.cited_id == target[1]
+                )
+            )
+            if cited is None:
+                edit_source(self.session, f"#{source[1]}", add={"cites": [f"#{target[1]}"]})
+
+    def _victims(self) -> None:
+        """Whom an incident targets: its victims (once)."""
+        from tracker.models import IncidentVictim
+        from tracker.services.incidents import edit_incident
+
+        for incident_ref, actor_ref in self.victims:
+            incident, actor = self.known.get(incident_ref), self._actor_of(actor_ref)
+            if incident is None or incident[0] != "incident" or actor is None:
+                self.report.dangling += 1
+                continue
+            held = self.session.scalar(
+                select(IncidentVictim).where(
+                    IncidentVictim.incident_id == incident[1], IncidentVictim.actor_id == actor
+                )
+            )
+            if held is None:
+                edit_incident(self.session, f"#{incident[1]}", add_victims=[f"#{actor}"])
+
+    def _links(self) -> None:
+        """Our export's links between two claims, each made once (its id is kept)."""
+        from tracker.models import Link
+        from tracker.services.claims import link_claims
+
+        for stix_id, modified, source_ref, relation, target_ref, note in self.links:
+            if stix_id in self.known:
+                self.report.unchanged["links"] += 1
+                continue
+            source, target = self.known.get(source_ref), self.known.get(target_ref)
+            if source is None or target is None or (source[0], target[0]) != ("claim", "claim"):
+                self.report.dangling += 1
+                continue
+            held = select(Link.id).where(
+                Link.from_id == source[1], Link.relation == relation, Link.to_id == target[1]
+            )
+            if self.session.scalar(held) is not None:
+                self.report.unchanged["links"] += 1
+            else:
+                try:
+                    link_claims(self.session, f"#{source[1]}", relation, f"#{target[1]}", note=note)
+                except TrackerError as exc:
+                    raise StixError(f"{stix_id}: {exc}") from None
+                self.report.created["links"] += 1
+            self._new_id(stix_id, modified, "claim", source[1])
+        self.session.flush()
+        self._write_ids()
 
     def _reviewer(self, obj: _Object) -> str | None:
         by = self._actor_of(obj.ref("created_by_ref"))
@@ -1188,24 +1497,31 @@ _ORDER = {
 }
 
 
+def _our_uid(obj: _Object) -> str | None:
+    uid = obj.raw.get("x_tracker_uid") if obj.ours else None
+    return uid if isinstance(uid, str) else None
+
+
 def _unlike(found: identity.Resemblance, made: set[int]) -> bool:
     """Drop from a resemblance the records a STIX import made; whether any is left."""
     found.similar = [similar for similar in found.similar if similar.ident not in made]
     return bool(found.similar)
 
 
-_KEPT = (
-    *("id", "type", "name", "aliases", "x_mitre_aliases", "description", "modified"),
-    *("created_by_ref", "external_references", "identity_class", "sectors", "first_seen"),
-    *("last_seen", "published", "object_refs", "x_mitre_is_subtechnique", "opinion"),
-    *("explanation", "authors", "revoked", "x_mitre_deprecated"),
+_KEPT = frozenset(
+    (
+        *("id", "type", "name", "aliases", "x_mitre_aliases", "description", "modified"),
+        *("created_by_ref", "external_references", "identity_class", "sectors", "first_seen"),
+        *("last_seen", "published", "object_refs", "x_mitre_is_subtechnique", "opinion"),
+        *("explanation", "authors", "revoked", "x_mitre_deprecated", "created", "labels"),
+    )
 )
 
 
 def _slim(raw: dict[str, Any]) -> dict[str, Any]:
     """What an entity needs kept until the end of the input (not its kill chains, marking
     refs or platform lists)."""
-    return {k: raw[k] for k in _KEPT if k in raw}
+    return {k: v for k, v in raw.items() if k in _KEPT or k.startswith("x_tracker_")}
 
 
 def _actor_model() -> Any:
