@@ -245,10 +245,23 @@ def claim_add_during_import(
     path, _ = cached_flat_csv(rows, seed)
     first = _first_row(path)
     with fresh_database(server, keep=False) as url:
-        # The claimant and source of the file's first row exist already: the import refers to
-        # them, and so do the claim adds.
+        # The claimant and source of the file's first row exist already, as the file describes
+        # the source (title, URL, publisher, date): the import refers to them, and so do the
+        # claim adds (the source by its URL when it has one: titles may be shared).
+        described = [
+            arg
+            for option, column in (
+                ("--url", "source_url"),
+                ("--publisher", "source_publisher"),
+                ("--date", "source_date"),
+            )
+            if first.get(column)
+            for arg in (option, first[column])
+        ]
+        _tracker(url, "source", "add", first["source"], *described)
+        source = first.get("source_url") or first["source"]
         _tracker(url, "claim", "add", "Seeded before the import", "--by", first["claimant"],
-                 "--source", first["source"])  # fmt: skip
+                 "--source", source)  # fmt: skip
         alone = _tracker(
             url, "claim", "add", "Added with nothing else running", "--by", first["claimant"]
         )
@@ -274,7 +287,7 @@ def claim_add_during_import(
                         "--by",
                         first["claimant"],
                         "--source",
-                        first["source"],
+                        source,
                         "--about",
                         f"Bystander {i}",
                         "--new",

@@ -360,7 +360,7 @@ def test_namesakes_added_on_purpose_are_twins(cli: Run, db_url: str) -> None:
     cli("source", "edit", str(first), "--url", GLOBE_URL)
     database = open_database(db_url)
     with database.session(write=False) as s:
-        twins = dict(s.execute(select(Source.id, Source.twin).order_by(Source.id)).tuples().all())
+        twins = dict(s.execute(select(Source.id, Source.twin).order_by(Source.id)).all())
     database.close()
     assert twins == {first: True, second: True, with_url: False}
 
@@ -372,6 +372,6 @@ def test_an_unmerged_namesake_comes_back_as_a_twin(cli: Run, db_url: str) -> Non
     cli("source", "unmerge", second)
     database = open_database(db_url)
     with database.session(write=False) as s:
-        twins = dict(s.execute(select(Source.id, Source.twin).order_by(Source.id)).tuples().all())
+        twins = dict(s.execute(select(Source.id, Source.twin).order_by(Source.id)).all())
     database.close()
     assert twins == {int(first): False, int(second): True}
