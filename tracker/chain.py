@@ -98,6 +98,10 @@ class Head:
     hash: str | None
 
 
+# How long a committing writer waits for another to finish sealing (PostgreSQL).
+HEAD_WAIT_S = 120
+
+
 def head(conn: Connection, *, lock: bool = False) -> Head:
     """The chain's recorded end (seq 0 before any entry). `lock` takes it for this transaction:
     the one point where sealing writers queue."""
@@ -128,9 +132,14 @@ def seal(conn: Connection) -> int:
     conn.execute(
         text("INSERT INTO history_head (id, seq) VALUES (1, 0) ON CONFLICT (id) DO NOTHING")
     )
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        # A writer that commits while a large import seals its entries queues behind it for
+        # as long as that takes (seconds for a million-row import), rather than giving up
+        # after the usual lock timeout with all its work lost.
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{HEAD_WAIT_S}s'")
     current = head(conn, lock=True)
     seq, prev, sealed, at = current.seq, current.hash, 0, 0
-    postgres = conn.dialect.name == "postgresql"
     values: list[tuple[int, int, str | None, str]] = []
     # Still unsealed now that the head is ours: a committed entry written around tracker may
     # have been sealed by another writer meanwhile, or have appeared.
