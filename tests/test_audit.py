@@ -10,7 +10,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from helpers import Run, run_tracker, tamper
 from sqlalchemy import create_engine, select, text
@@ -300,6 +299,8 @@ def test_a_reader_cannot_write(roles) -> None:
 
 
 def test_the_author_is_the_role_whatever_tracker_user_says(roles, monkeypatch) -> None:
+    import psycopg
+
     monkeypatch.setenv("TRACKER_USER", "Desk A")
     cli = Run()
     cli("--db", roles["editor"], "actor", "add", "Mandiant", "--kind", "company")
@@ -318,6 +319,8 @@ def test_the_author_is_the_role_whatever_tracker_user_says(roles, monkeypatch) -
 
 
 def test_an_editor_cannot_alter_or_delete_history(roles) -> None:
+    import psycopg
+
     Run()("--db", roles["editor"], "actor", "add", "Mandiant", "--kind", "company")
     for statement in (
         "UPDATE history SET by = 'me'",
