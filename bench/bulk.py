@@ -54,9 +54,9 @@ from common import (
     ChildRun,
     Options,
     Report,
-    add_common_arguments,
     cached_flat_csv,
     run_child,
+    standalone,
     tracker_executable,
 )
 from startup import Command, measure
@@ -903,12 +903,7 @@ def _rows(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=DESCRIPTION)
-    add_common_arguments(parser)
-    add_arguments(parser)
-    report = run(parser.parse_args(argv))
-    print(report.render())
-    return 0 if report.ok else 1
+    return standalone(DESCRIPTION, add_arguments, run, argv)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import hashlib
 import importlib.util
@@ -12,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -243,3 +244,19 @@ _NUMBER = re.compile(r"-?[\d,]+(\.\d+)?( ?(x|s|ms|MB|%))?")
 
 def _looks_numeric(cell: str) -> bool:
     return cell in ("", "-") or _NUMBER.fullmatch(cell) is not None
+
+
+def standalone(
+    description: str,
+    add_arguments: Callable[[Options], None],
+    run: Callable[[argparse.Namespace], Report],
+    argv: Sequence[str] | None = None,
+) -> int:
+    """One benchmark run on its own (`python bench/X.py`): its options and the common ones, its
+    table printed; exit 1 if it missed a target."""
+    parser = argparse.ArgumentParser(description=description)
+    add_common_arguments(parser)
+    add_arguments(parser)
+    report = run(parser.parse_args(argv))
+    print(report.render())
+    return 0 if report.ok else 1

@@ -24,8 +24,8 @@ from common import (
     DATA_DIR,
     Options,
     Report,
-    add_common_arguments,
     cached_database,
+    standalone,
     tracker_executable,
     working_copy,
 )
@@ -125,12 +125,7 @@ def run(args: argparse.Namespace) -> Report:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=DESCRIPTION)
-    add_common_arguments(parser)
-    add_arguments(parser)
-    report = run(parser.parse_args(argv))
-    print(report.render())
-    return 0 if report.ok else 1
+    return standalone(DESCRIPTION, add_arguments, run, argv)
 
 
 if __name__ == "__main__":

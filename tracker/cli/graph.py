@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracker.cli.common import output_bytes, output_stream, say, session
+from tracker.cli.common import OutputOption, output_bytes, output_stream, say, session
 from tracker.cli.complete import actor_names
 
 if TYPE_CHECKING:
@@ -24,12 +24,6 @@ class PictureFormat(StrEnum):
     mermaid = "mermaid"
     svg = "svg"
     png = "png"
-
-
-OutputOption = Annotated[
-    str,
-    typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
-]
 
 
 def graph(
